@@ -1,0 +1,1 @@
+"""The advisor: use cases that combine the scorecard and the knowledge index, and the `advisor` CLI."""

@@ -1,0 +1,108 @@
+"""Chat without an LLM: recognise what the person came for, and compose a cited answer from the evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from advisor.models import Citation, Recommendation
+from knowledge.models import Hit
+from metrics.definitions import METRICS_BY_ID, MetricDefinition
+from metrics.models import MetricValue
+from prompts import render
+
+Intent = Literal["next_steps", "search", "metric", "empty"]
+
+MAX_MESSAGE_CHARS = 4000
+#: Cosine similarity below which a passage is not considered an answer.
+RELEVANCE_FLOOR = 0.25
+
+_NEXT_STEPS = re.compile(
+    r"\b(improve|next step|next steps|recommend\w*|priorit\w*|focus on|what should we|where should we|weak(est)?)\b",
+    re.IGNORECASE,
+)
+_METRIC_QUESTION = re.compile(r"\b(why|how|what)\b", re.IGNORECASE)
+_METRIC_WORDS: dict[str, tuple[str, ...]] = {
+    "C1b": ("csat", "satisfaction"),
+    "C6": ("hand-off", "handoff", "hand off", "handoffs", "hand-offs"),
+    "B2": ("time to smile",),
+    "E4": ("time to competency", "competency", "onboarding of new staff"),
+}
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: Intent
+    metric_id: str | None = None
+
+
+def understand(message: str) -> Understanding:
+    """The intent of a message: a question about a metric, a request for next steps, or a search."""
+    text = message.strip()
+    if not re.search(r"\w", text):
+        return Understanding("empty")
+    metric_id = mentioned_metric(text)
+    if metric_id and _METRIC_QUESTION.search(text) and not re.search(r"\bimprove\b", text, re.IGNORECASE):
+        return Understanding("metric", metric_id)
+    if _NEXT_STEPS.search(text):
+        return Understanding("next_steps", metric_id)
+    return Understanding("search")
+
+
+def mentioned_metric(text: str) -> str | None:
+    for metric_id in METRICS_BY_ID:
+        if re.search(rf"\b{re.escape(metric_id)}\b", text, re.IGNORECASE):
+            return metric_id
+    lowered = text.lower()
+    for metric_id, words in _METRIC_WORDS.items():
+        if any(word in lowered for word in words):
+            return metric_id
+    return None
+
+
+def compose_empty() -> tuple[str, list[Citation]]:
+    return "Ask me what to improve next, how a metric is computed, or how to solve a problem.", []
+
+
+def compose_next_steps(recommendations: list[Recommendation], period: str) -> tuple[str, list[Citation]]:
+    answer = render("chat_next_steps.md", recommendations=recommendations, period=period)
+    citations = [
+        Citation(id=rec.practice_id, title=rec.title, kind="practice", url=f"/practices/{rec.practice_id}")
+        for rec in recommendations
+    ]
+    metric_ids = dict.fromkeys(target for rec in recommendations for target in rec.targets)
+    citations += [
+        metric_citation(METRICS_BY_ID[metric_id]) for metric_id in metric_ids if metric_id in METRICS_BY_ID
+    ]
+    return answer, citations
+
+
+def compose_search(hits: list[Hit]) -> tuple[str, list[Citation]]:
+    relevant = [hit for hit in hits if hit.score >= RELEVANCE_FLOOR]
+    answer = render("chat_search.md", hits=relevant)
+    return answer, [hit_citation(hit) for hit in relevant]
+
+
+def compose_metric(metric: MetricValue, period: str) -> tuple[str, list[Citation]]:
+    definition = METRICS_BY_ID[metric.id]
+    answer = render(
+        "chat_metric.md", metric=metric, period=period, formula=definition.formula, choices=definition.choices
+    )
+    return answer, [metric_citation(definition)]
+
+
+def metric_citation(definition: MetricDefinition) -> Citation:
+    return Citation(
+        id=f"metric:{definition.id}", title=definition.name, kind="metric", url=f"/#metric-{definition.id}"
+    )
+
+
+def hit_citation(hit: Hit) -> Citation:
+    if hit.kind == "practice":
+        url = f"/practices/{hit.id}"
+    elif hit.kind == "article":
+        url = f"/articles/{hit.id}"
+    else:
+        url = f"/documents/{hit.id}"
+    return Citation(id=hit.id, title=hit.title, kind=hit.kind, url=url)

@@ -1,0 +1,54 @@
+"""The one configuration object (environment variables with the ADVISOR_ prefix, or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _packaged_model() -> Path:
+    from knowledge.embeddings import packaged_model_path
+
+    return packaged_model_path()
+
+
+class LLMSettings(BaseModel):
+    """An optional chat model that phrases answers; with `none` the advisor composes them itself."""
+
+    provider: Literal["none", "openai", "ollama"] = "none"
+    model: str = ""
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ADVISOR_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data/demo"), description="the organisation's data folder (canonical tables)")
+    index_dir: Path = Field(Path("var/index"), description="where the knowledge index is stored")
+    embedding_model: Path = Field(
+        default_factory=_packaged_model, description="sentence-transformers model folder"
+    )
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    min_group_size: int = Field(5, ge=1, description="smallest group shown in a drill-down or metric")
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model_exists(cls, value: Path) -> Path:
+        if not (value / "config.json").is_file():
+            raise ValueError(f"no sentence-transformers model at {value}")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once at the composition root."""
+    return Settings()

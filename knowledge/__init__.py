@@ -1,0 +1,1 @@
+"""Knowledge: the practices library and the organisation's prior solutions, indexed for search."""

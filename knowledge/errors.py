@@ -1,0 +1,13 @@
+"""Errors raised by the knowledge package; the edges turn them into messages."""
+
+
+class KnowledgeError(Exception):
+    """Base class for errors the knowledge package raises on purpose."""
+
+
+class InvalidDocument(KnowledgeError):
+    """A document or practice file that cannot be used: the message names the file and the problem."""
+
+
+class InvalidQuery(KnowledgeError):
+    """A search query that cannot be answered (empty, or longer than the limit)."""

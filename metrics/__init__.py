@@ -1,0 +1,1 @@
+"""OCMF metrics: the canonical support data model and the scorecard computed from it with DuckDB."""

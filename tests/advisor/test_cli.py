@@ -1,0 +1,114 @@
+"""The `advisor` command line and its JSON contracts, over the real demo data, model and Chroma."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.settings import Settings
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    """Exit code and standard output (with standard error after it when the command failed)."""
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
+
+
+def test_scorecard_json_contract(demo_dir: Path) -> None:
+    code, output = run("scorecard", str(demo_dir), "--period", "2026-07-01..2026-10-01", "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["period"] == {"start": "2026-07-01", "end": "2026-10-01"}
+    assert [category["id"] for category in data["categories"]] == [
+        "customer",
+        "employee",
+        "business",
+        "knowledge",
+        "acceleration",
+    ]
+    c6 = next(
+        metric for category in data["categories"] for metric in category["metrics"] if metric["id"] == "C6"
+    )
+    assert {"median", "p80", "mean"} <= c6["details"].keys()
+
+
+def test_scorecard_text_is_a_table(demo_dir: Path) -> None:
+    code, output = run("scorecard", str(demo_dir))
+    assert code == 0
+    assert "OCMF scorecard 2026-08-01..2026-11-01" in output
+    assert "C6 Hand-offs" in output and "B2 Time to" in output and "focus" in output
+
+
+def test_next_steps_json_contract(
+    demo_dir: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(settings.index_dir))
+    code, output = run("next-steps", str(demo_dir), "--json")
+    assert code == 0, output
+    recommendations = json.loads(output)["recommendations"]
+    assert recommendations and recommendations[0]["rank"] == 1
+    for rec in recommendations:
+        assert {"rank", "title", "practice_id", "targets", "why", "sources"} <= rec.keys()
+        assert f"practice:{rec['practice_id']}" in rec["sources"]
+    # the small demo plants hand-offs, CSAT and competency: the first step targets one of them
+    assert set(recommendations[0]["targets"]) & {"C6", "C1b", "E4"}
+
+
+def test_index_then_search_json_contract(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "vpn.md").write_text(
+        "# VPN drops every hour\n\nRenew the client certificate, then reconnect.", encoding="utf-8"
+    )
+    code, output = run("index", str(folder), "--index-dir", str(tmp_path / "index"))
+    assert code == 0, output
+    assert "added" in output
+    code, output = run(
+        "search", "the vpn keeps disconnecting", "--index-dir", str(tmp_path / "index"), "-k", "2", "--json"
+    )
+    assert code == 0, output
+    hits = json.loads(output)["hits"]
+    assert hits[0]["id"] == "vpn.md" and hits[0]["kind"] == "document"
+    assert set(hits[0]) == {"id", "title", "kind", "score", "snippet", "source"}
+
+
+def test_errors_are_one_clear_line(tmp_path: Path) -> None:
+    code, output = run("scorecard", str(tmp_path / "missing"))
+    assert code == 2
+    assert "does not exist" in output and "Traceback" not in output
+    code, output = run("scorecard", str(tmp_path), "--period", "2026-10-01..2026-07-01")
+    assert code == 2 and "must be after its start" in output
+
+
+def test_demo_data_writes_the_canonical_tables(tmp_path: Path) -> None:
+    code, output = run("demo-data", str(tmp_path / "org"), "--size", "small", "--seed", "3")
+    assert code == 0, output
+    assert {"tickets.csv", "ticket_events.csv", "surveys.csv", "employees.csv", "competency.csv"} <= {
+        path.name for path in (tmp_path / "org").iterdir()
+    }
+
+
+def test_serve_refuses_a_public_address_without_sign_in(demo_dir: Path) -> None:
+    code, output = run("serve", "--data", str(demo_dir), "--host", "0.0.0.0")
+    assert code == 2 and "only serves a loopback address" in output
+
+
+def test_the_installed_entry_point_asks_a_question(
+    demo_dir: Path, settings: Settings, tmp_path: Path
+) -> None:
+    advisor_command = Path(sys.executable).parent / "advisor"
+    result = subprocess.run(
+        [str(advisor_command), "ask", "How is C6 computed?", "--data", str(demo_dir)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "ADVISOR_INDEX_DIR": str(tmp_path / "index"), "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Hand-offs per ticket" in result.stdout and "[metric:C6]" in result.stdout

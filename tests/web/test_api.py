@@ -1,0 +1,101 @@
+"""The JSON API and the plain-HTML chat over HTTP, against the real app, model, Chroma and DuckDB."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def test_healthz(server_url: str) -> None:
+    response = httpx.get(f"{server_url}/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["practices"] >= 15 and body["index_empty"] is False
+
+
+def test_scorecard_api_finds_the_planted_weaknesses(server_url: str) -> None:
+    body = httpx.get(f"{server_url}/api/scorecard", timeout=30).json()
+    assert body["period"] == {"start": "2026-08-01", "end": "2026-11-01"}
+    metrics = {metric["id"]: metric for category in body["categories"] for metric in category["metrics"]}
+    assert {"C6", "B2", "C1b", "E4"} <= metrics.keys()
+    # the small demo plants worsening hand-offs, CSAT and time to competency (metrics.demo)
+    assert metrics["C6"]["status"] in {"weak", "watch"}
+    assert metrics["C1b"]["status"] in {"weak", "watch"}
+    assert metrics["C6"]["n"] > 0 and metrics["C6"]["details"]["p80"] is not None
+
+
+def test_scorecard_api_rejects_a_bad_period(server_url: str) -> None:
+    response = httpx.get(f"{server_url}/api/scorecard", params={"period": "2026-13-01..2026-14-01"})
+    assert response.status_code == 422
+    assert "2026-13-01" in response.json()["detail"]
+
+
+def test_chat_api_answers_what_to_improve_with_citations(server_url: str) -> None:
+    response = httpx.post(
+        f"{server_url}/api/chat", json={"message": "What should we improve next?"}, timeout=60
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"answer", "citations", "conversation_id"}
+    assert body["citations"], body
+    practices = [citation for citation in body["citations"] if citation["kind"] == "practice"]
+    assert practices and all(citation["url"] == f"/practices/{citation['id']}" for citation in practices)
+    assert f"[{practices[0]['id']}]" in body["answer"]
+    follow_up = httpx.post(
+        f"{server_url}/api/chat",
+        json={
+            "message": "How do we share knowledge between teams?",
+            "conversation_id": body["conversation_id"],
+        },
+        timeout=60,
+    ).json()
+    assert follow_up["conversation_id"] == body["conversation_id"]
+    assert follow_up["citations"]
+    assert all(citation["id"] in follow_up["answer"] for citation in follow_up["citations"])
+
+
+def test_citation_links_resolve(server_url: str) -> None:
+    body = httpx.post(
+        f"{server_url}/api/chat", json={"message": "what should we improve next"}, timeout=60
+    ).json()
+    for citation in body["citations"]:
+        url = citation["url"].split("#")[0]
+        assert httpx.get(f"{server_url}{url}").status_code == 200, citation
+
+
+@pytest.mark.parametrize("message", ["", "   ", "x" * 5000])
+def test_chat_api_answers_empty_or_huge_messages_clearly(server_url: str, message: str) -> None:
+    body = httpx.post(f"{server_url}/api/chat", json={"message": message}).json()
+    assert body["answer"] and body["citations"] == []
+
+
+def test_chat_api_refuses_oversized_bodies_and_bad_ids(server_url: str) -> None:
+    assert httpx.post(f"{server_url}/api/chat", json={"message": "x" * 30_000}).status_code == 422
+    assert (
+        httpx.post(
+            f"{server_url}/api/chat", json={"message": "hi", "conversation_id": "<script>"}
+        ).status_code
+        == 422
+    )
+
+
+def test_script_in_a_chat_message_is_rendered_harmless(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, follow_redirects=True, timeout=60) as client:
+        page = client.post(
+            "/chat", data={"message": "<script>alert('x')</script> how do I fix <b>billing</b>?"}
+        )
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+
+
+def test_search_api(server_url: str) -> None:
+    body = httpx.get(
+        f"{server_url}/api/search", params={"q": "swarming on complex cases", "k": 3}, timeout=30
+    ).json()
+    assert len(body["hits"]) == 3
+    assert set(body["hits"][0]) == {"id", "title", "kind", "score", "snippet", "source"}
+
+
+def test_unknown_practice_is_a_404(server_url: str) -> None:
+    assert httpx.get(f"{server_url}/practices/nope").status_code == 404

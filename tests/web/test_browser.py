@@ -1,0 +1,71 @@
+"""A person's first visit, in real headless Chromium: the scorecard, a chat question, a cited answer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never try to download a browser or driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1400,1000", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_a_chat_question_through_the_plain_form_gets_a_cited_answer(
+    browser: webdriver.Chrome, server_url: str
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(server_url + "/")
+    assert "ocmf-advisor" in browser.title
+    scorecard = browser.find_element(By.ID, "scorecard-title")
+    assert scorecard.text.startswith("Scorecard 2026-08-01")
+    assert browser.find_element(By.ID, "metric-C6").is_displayed()
+    browser.save_screenshot(str(ARTIFACTS / "home.png"))
+
+    box = browser.find_element(By.ID, "message")
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=message]").text == "Your question"
+    box.send_keys("What should we improve next?")
+    browser.find_element(By.CSS_SELECTOR, ".chat-form button[type=submit]").click()
+
+    WebDriverWait(browser, 60).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".message-advisor"))
+    )
+    answer = browser.find_element(By.CSS_SELECTOR, ".message-advisor .answer")
+    assert "smartest next step" in answer.text
+    links = browser.find_elements(By.CSS_SELECTOR, ".message-advisor .citations a")
+    assert links, "the answer cites its sources"
+    browser.save_screenshot(str(ARTIFACTS / "chat-answer.png"))
+
+    first = links[0]
+    title = first.text
+    first.click()
+    WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "article.document h1"))
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "article.document h1").text == title
+    browser.save_screenshot(str(ARTIFACTS / "practice.png"))

@@ -1,0 +1,50 @@
+"""The FastAPI app factory: builds what it is not given, mounts static files, and maps domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from advisor.composition import build_advisor
+from advisor.service import Advisor
+from advisor.settings import Settings, get_settings
+from knowledge.errors import InvalidQuery, KnowledgeError
+from metrics.errors import InvalidPeriod, MetricsError
+from web.rendering import STATIC_DIR, build_templates
+from web.routes import api, pages
+
+
+def create_app(settings: Settings | None = None, *, advisor: Advisor | None = None) -> FastAPI:
+    """The web app; pass an `advisor` to share one (tests, the CLI), else it is built from `settings`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if advisor is None:
+            built = build_advisor(settings or get_settings())
+            built.ensure_index()
+            app.state.advisor = built
+        else:
+            app.state.advisor = advisor
+        yield
+
+    app = FastAPI(title="ocmf-advisor", version="0.1.0", lifespan=lifespan)
+    app.state.templates = build_templates()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(MetricsError)
+    @app.exception_handler(KnowledgeError)
+    async def domain_error(request: Request, error: Exception) -> Response:
+        status = 422 if isinstance(error, InvalidPeriod | InvalidQuery) else 400
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(error)}, status_code=status)
+        return app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "error.html", {"message": str(error)}, status_code=status
+        )
+
+    return app
