@@ -132,7 +132,7 @@ CHANNEL_PICKUP_MINUTES: tuple[float, ...] = (25.0, 2.0, 1.0, 25.0, 60.0)
 
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
 PRIORITY_SHARES: tuple[float, ...] = (0.04, 0.16, 0.60, 0.20)
-#: Median working hours to a first resolution, per priority.
+#: Median hours (calendar time) of work to a first resolution, per priority.
 PRIORITY_HOURS: tuple[float, ...] = (3.0, 9.0, 22.0, 50.0)
 
 SEGMENTS: tuple[str, ...] = ("enterprise", "mid-market", "smb")

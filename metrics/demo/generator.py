@@ -75,9 +75,9 @@ def _scenario(end: dt.date, size: str, weaknesses: Sequence[str] | None, months:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(get_args(Size))}")
     if months < MIN_MONTHS:
         raise ValueError(f"months must be at least {MIN_MONTHS}, not {months}")
-    chosen = DEFAULT_WEAKNESSES if weaknesses is None else tuple(weaknesses)
     if isinstance(weaknesses, str):
         raise ValueError(f"weaknesses must be a sequence of names, not the string {weaknesses!r}")
+    chosen = DEFAULT_WEAKNESSES if weaknesses is None else tuple(weaknesses)
     unknown = [name for name in chosen if name not in PLANTED_WEAKNESSES]
     if unknown:
         valid = ", ".join(PLANTED_WEAKNESSES)
@@ -86,7 +86,7 @@ def _scenario(end: dt.date, size: str, weaknesses: Sequence[str] | None, months:
         start_date=add_months(end, -months),
         end_date=end,
         months=months,
-        scale=SCALES[size],  # type: ignore[index]  # checked above
+        scale=SCALES[size],
         weaknesses=frozenset(chosen),
     )
 

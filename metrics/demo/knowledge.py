@@ -14,6 +14,7 @@ from metrics.demo.output import build_table, id_column, labels, times
 from metrics.demo.sampling import (
     DAY,
     Bools,
+    Floats,
     Ints,
     Scenario,
     balanced_uniform,
@@ -68,7 +69,7 @@ class Library:
     product: Ints
     customer: Bools
     published: Ints
-    popularity: np.ndarray
+    popularity: Floats
 
     @property
     def count(self) -> int:

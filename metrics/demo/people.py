@@ -80,7 +80,7 @@ def _evenly(rng: np.random.Generator, n: int, first: int, last: int) -> Ints:
 
 
 def build_staff(rng: np.random.Generator, scenario: Scenario) -> Staff:
-    """Every team has at least 8 people; a few veterans, the others hired evenly over the window."""
+    """Every team has at least 8 people: a few veterans, the others hired evenly over the window."""
     sizes = allocate(scenario.scale.employees, TEAM_SHARES, minimum=8)
     hires = [min(int(size * HIRED_SHARE), size - 4) for size in sizes]
     team_codes = np.arange(len(TEAMS), dtype=np.int64)
@@ -91,13 +91,11 @@ def build_staff(rng: np.random.Generator, scenario: Scenario) -> Staff:
     hire_team = rng.permutation(np.repeat(team_codes, hires))
     first_hire, last_hire = scenario.start - 90 * DAY, scenario.end - 20 * DAY
     hire_started = _evenly(rng, len(hire_team), first_hire, last_hire)
-    wave_team = np.zeros(0, dtype=np.int64)
-    if "competency" in scenario.weaknesses:
-        # Planted: a hiring wave doubles the intake, more than the seniors who vouch for new hires can handle.
-        wave_start = scenario.ramp_start - 60 * DAY
-        wave_size = round(len(hire_team) * (last_hire - wave_start) / (last_hire - first_hire))
-        wave_team = choose(rng, TEAM_SHARES, wave_size)
-    wave_started = _evenly(rng, len(wave_team), scenario.ramp_start - 60 * DAY, last_hire)
+    # Planted: a hiring wave doubles the intake, more than the seniors who vouch for new hires can handle.
+    wave_start = scenario.ramp_start - 60 * DAY
+    wave_size = round(len(hire_team) * (last_hire - wave_start) / (last_hire - first_hire))
+    wave_team = choose(rng, TEAM_SHARES, wave_size if "competency" in scenario.weaknesses else 0)
+    wave_started = _evenly(rng, len(wave_team), wave_start, last_hire)
     team = np.concatenate([veteran_team, hire_team, wave_team])
     started = np.concatenate([veteran_started, hire_started, wave_started])
     order = np.lexsort((team, started))

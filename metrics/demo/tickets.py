@@ -167,6 +167,7 @@ def _number_groups(group: Ints) -> Ints:
 
 
 def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBook) -> TicketSet:
+    """Tickets in creation order, with their routing (hand-offs), timing and knowledge use planned."""
     contacts = _contacts(rng, scenario, book)
     order = np.argsort(contacts.created, kind="stable")
     created = contacts.created[order]

@@ -1,0 +1,6 @@
+"""The `advisor` command line: an edge that parses arguments, calls the Advisor and prints."""
+
+from advisor.cli import advisor_commands, knowledge_commands, metrics_commands
+from advisor.cli.app import app
+
+__all__ = ["advisor_commands", "app", "knowledge_commands", "metrics_commands"]

@@ -1,0 +1,92 @@
+"""Commands that use the whole advisor: next steps, one question, the web server."""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from advisor.cli.app import advisor_with, app, clean_errors, console, parse_period, print_json, settings_with
+from advisor.composition import build_advisor
+
+
+@app.command("next-steps")
+def next_steps(
+    data_dir: Annotated[Path, typer.Argument(help="organisation data folder")],
+    period: Annotated[
+        str | None, typer.Option(help="START..END, END excluded (default: last 3 full months)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Rank the smartest next steps for the weak metrics."""
+    with clean_errors():
+        recommendations = advisor_with(data_dir=data_dir).next_steps(parse_period(period))
+    if as_json:
+        print_json({"recommendations": [rec.model_dump(mode="json") for rec in recommendations]})
+        return
+    if not recommendations:
+        console.print("No weak or worsening metric: nothing to push now.")
+    for rec in recommendations:
+        console.print(
+            f"[bold]{rec.rank}. {rec.title}[/bold] [dim]({rec.practice_id}, {rec.level}, effort {rec.effort})[/dim]"
+        )
+        console.print(f"   {rec.why}", highlight=False)
+
+
+@app.command()
+def serve(
+    data: Annotated[Path | None, typer.Option("--data", help="organisation data folder")] = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Serve the web chat and scorecard (builds the knowledge index first if it is missing)."""
+    import uvicorn
+
+    settings = settings_with(data_dir=data, host=host, port=port)
+    with clean_errors():
+        if not _is_loopback(settings.host):
+            raise ValueError(
+                f"refusing to listen on {settings.host}: without sign-in the app only serves a loopback address"
+            )
+        advisor = build_advisor(settings)
+        report = advisor.ensure_index()
+        if report is not None:
+            console.print(f"built the knowledge index: {report.added} documents, {report.chunks} passages")
+        advisor.scorecard()
+    create_app: Callable[..., Any] = importlib.import_module("web.app").create_app
+    console.print(f"ocmf-advisor on http://{settings.host}:{settings.port}")
+    uvicorn.run(
+        create_app(settings, advisor=advisor), host=settings.host, port=settings.port, log_level="info"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="a question for the advisor")],
+    data: Annotated[Path | None, typer.Option("--data", help="organisation data folder")] = None,
+) -> None:
+    """Ask the advisor one question and print its cited answer."""
+    with clean_errors():
+        advisor = advisor_with(data_dir=data)
+        advisor.ensure_index()
+        answer = advisor.chat(question)
+    console.print(answer.answer, highlight=False, markup=False)
+    if answer.citations:
+        console.print("\nSources:")
+        for citation in answer.citations:
+            console.print(
+                f"  [{citation.id}] {citation.title} ({citation.kind})", highlight=False, markup=False
+            )
