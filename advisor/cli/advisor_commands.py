@@ -53,6 +53,8 @@ def serve(
                 f"refusing to listen on {settings.host}: without sign-in the app only serves a loopback address"
             )
         advisor = build_advisor(settings)
+        if advisor.index.is_empty():
+            console.print("building the knowledge index (first start; a few minutes on the demo organisation)")
         report = advisor.ensure_index()
         if report is not None:
             console.print(f"built the knowledge index: {report.added} documents, {report.chunks} passages")

@@ -27,7 +27,7 @@ Each worsens linearly from the first day of the fourth month before `end` (for `
 - ``handoffs`` (C6, customer): Billing Desk bounces its tickets to other teams and back, up to about three
   extra hand-offs per ticket at the end (so even the median of all tickets rises from 0 to 1); every
   hand-off adds queue time, so those tickets also take longer to resolve (B2 of Billing Desk).
-- ``csat`` (C1b, customer): the share of 4-5 CSAT scores for Payroll tickets falls from 88% to 32%.
+- ``csat`` (C1b, customer): the share of 4-5 CSAT scores for Payroll tickets falls from 88% to 24%.
 - ``competency`` (E4, employee): a hiring wave doubles the intake from six months before the end; exams
   stay on time, but sign-offs due in the last four months wait up to three times as long for peer trust,
   and some new hires are still waiting at the end.

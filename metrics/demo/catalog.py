@@ -49,7 +49,7 @@ PLANTED_WEAKNESSES: dict[str, PlantedWeakness] = {
         PlantedWeakness(
             "csat",
             "CSAT answers about Payroll, the biggest product, turn negative: the share of 4-5 scores falls "
-            "from about 88% to about 32%.",
+            "from about 88% to about 24%.",
             ("C1b",),
             "customer",
         ),

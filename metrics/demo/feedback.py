@@ -27,7 +27,7 @@ from metrics.schema import SURVEY_KINDS
 CSAT_RESPONSE_RATE = 0.22
 CSAT_SATISFIED = 0.88
 #: Planted: how far the share of happy Payroll answers falls by the end.
-CSAT_DROP = 0.56
+CSAT_DROP = 0.64
 CES_RESPONSE_RATE = 0.10
 NPS_RESPONSE_RATE = 0.55
 #: Scores 1-5 of unhappy (1, 2, 3) and happy (4, 5) CSAT answers, CES 1-7, NPS 0-10.
@@ -47,8 +47,9 @@ _SCALE_MAX = {"nps": 10, "csat": 5, "ces": 7, "engagement": 100, "esat": 100, "c
 
 
 def _answered(rng: np.random.Generator, scenario: Scenario, tickets: TicketSet, rate: float) -> Ints:
-    """Resolved tickets whose customer answered a survey."""
-    return np.flatnonzero((tickets.resolved < scenario.end) & (rng.random(tickets.count) < rate))
+    """Resolved tickets whose customer answered a survey (evenly per product over time)."""
+    answers = balanced_uniform(rng, tickets.resolved, tickets.product) < rate
+    return np.flatnonzero((tickets.resolved < scenario.end) & answers)
 
 
 def surveys_table(
