@@ -54,7 +54,9 @@ def serve(
             )
         advisor = build_advisor(settings)
         if advisor.index.is_empty():
-            console.print("building the knowledge index (first start; a few minutes on the demo organisation)")
+            console.print(
+                "building the knowledge index (first start; a few minutes on the demo organisation)"
+            )
         report = advisor.ensure_index()
         if report is not None:
             console.print(f"built the knowledge index: {report.added} documents, {report.chunks} passages")
