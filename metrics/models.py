@@ -15,6 +15,8 @@ Direction = Literal["lower", "higher"]
 CategoryId = Literal["customer", "employee", "business", "knowledge", "acceleration"]
 #: Why a metric has the value and status it has: `ok`, or the measurement gap that stops it.
 Availability = Literal["ok", "missing_tables", "no_records", "suppressed", "no_baseline"]
+#: What a drill-down may group by: never a person.
+Dimension = Literal["team", "product", "channel", "segment"]
 
 
 def add_months(day: date, months: int) -> date:
@@ -76,6 +78,21 @@ class TrendPoint(BaseModel):
     n: int
 
 
+class GroupValue(BaseModel):
+    """One group of a drill-down. A group below the minimum size shows neither value nor n."""
+
+    group: str
+    value: float | None
+    n: int | None
+    status: Status
+    score: float | None = None
+    baseline: float | None = None
+    change_vs_baseline: float | None = None
+    compared_with: Literal["target", "baseline", "none"] = "none"
+    suppressed: bool = False
+    note: str | None = None
+
+
 class MetricValue(BaseModel):
     """One metric over one period, with what it rests on and how it compares."""
 
@@ -101,6 +118,18 @@ class MetricValue(BaseModel):
     trend: list[TrendPoint] = Field(default_factory=list)
     tables: list[str] = Field(default_factory=list)
     note: str | None = None
+    #: Per group of a drill-down (empty without one), listed by group name: groups are never ranked.
+    groups: list[GroupValue] = Field(default_factory=list)
+    #: Why a drill-down shows no groups for this metric (for example: its records carry no team).
+    groups_note: str | None = None
+
+
+class Drilldown(BaseModel):
+    """The dimension a scorecard was drilled down by, and the rule that hid small groups."""
+
+    by: Dimension
+    min_group_size: int
+    note: str
 
 
 class Coverage(BaseModel):
@@ -116,6 +145,8 @@ class CategoryScore(BaseModel):
     status: Status
     coverage: Coverage
     metrics: list[MetricValue]
+    #: Which measures the score leaves out, and why (activity measures, composites of other measures).
+    note: str | None = None
 
 
 class PeriodModel(BaseModel):
@@ -128,6 +159,7 @@ class Scorecard(BaseModel):
     baseline_period: PeriodModel | None = None
     categories: list[CategoryScore]
     min_group_size: int = 5
+    drilldown: Drilldown | None = None
 
     def metric(self, metric_id: str) -> MetricValue:
         for category in self.categories:

@@ -1,136 +1,211 @@
-"""SQL that turns canonical tables into one record per counted thing: `(at, x, team, product, channel, segment)`.
+"""SQL that turns canonical tables into one record per counted thing, and the shared tables it builds on.
 
-`at` places the record in a period, `x` is its value, and the four dimensions allow drill-down. Every metric
-is then an aggregate of its records over any window, so the period, the baseline, the monthly trend and the
-drill-down all share one definition.
+A record is `(at, x, y, flag, done_at, person, team, product, channel, segment)`: `at` places it in a window,
+`x` (and for ratios `y`) is its value, `flag` marks records worth a count of their own (an account still
+waiting for first value), `done_at` is when a snapshot record starts to count as done, `person` sizes
+people-based groups, and the four dimensions allow drill-down. Every metric is an aggregate of its records
+over any window, so the period, the baseline, the monthly trend and the drill-down share one definition.
+The record queries themselves live beside their definitions, one module per category (`*_measures.py`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 DIMENSIONS: tuple[str, ...] = ("team", "product", "channel", "segment")
+RECORD_COLUMNS: tuple[str, ...] = ("at", "x", "y", "flag", "done_at", "person", *DIMENSIONS)
+_NULLS: dict[str, str] = {
+    "at": "NULL::TIMESTAMPTZ",
+    "x": "NULL::DOUBLE",
+    "y": "NULL::DOUBLE",
+    "flag": "NULL::BOOLEAN",
+    "done_at": "NULL::TIMESTAMPTZ",
+    "person": "NULL::VARCHAR",
+    **{dimension: "NULL::VARCHAR" for dimension in DIMENSIONS},
+}
+#: Stands in for an unknown start (an article without `first_known_at` has existed all along).
+EPOCH = "TIMESTAMPTZ '1900-01-01 00:00:00+00'"
+#: Event kinds that link knowledge to a ticket (K3, K6).
+ARTICLE_KINDS = "('article_linked', 'article_created')"
 
 
-def derived_views_sql(tables: frozenset[str]) -> list[str]:
-    """Views the record queries build on; `ticket_resolution` exists whenever `tickets` does."""
-    if "tickets" not in tables:
-        return []
-    if "ticket_events" in tables:
-        resolution = (
-            'SELECT ticket_id, max("at") AS "at" FROM ticket_events '
-            "WHERE kind = 'status' AND lower(status) = 'resolved' GROUP BY ticket_id"
-        )
-    else:
-        resolution = 'SELECT NULL::VARCHAR AS ticket_id, NULL::TIMESTAMPTZ AS "at" WHERE false'
-    segment = (
-        "(SELECT a.segment FROM accounts a WHERE a.id = t.account_id LIMIT 1)"
-        if "accounts" in tables
-        else "NULL::VARCHAR"
+def columns(**expressions: str) -> str:
+    """The select list of a record: every record column in order, NULL where no expression is given."""
+    unknown = set(expressions) - set(RECORD_COLUMNS)
+    if unknown:
+        raise ValueError(f"not record columns: {sorted(unknown)}")
+    return ", ".join(f'{expressions.get(name, _NULLS[name])} AS "{name}"' for name in RECORD_COLUMNS)
+
+
+def ticket_dimensions(alias: str) -> dict[str, str]:
+    """The four dimensions taken from a `ticket_facts` row."""
+    return {dimension: f"{alias}.{dimension}" for dimension in DIMENSIONS}
+
+
+def seconds_between(start: str, end: str) -> str:
+    """Elapsed seconds from `start` to `end`: real time, also across a daylight-saving change.
+
+    Subtracting two TIMESTAMPTZ values gives a calendar interval in the session's time zone (noon to noon
+    over a change of clocks is '1 day'), so durations compare instants instead.
+    """
+    return f"(epoch({end}) - epoch({start}))"
+
+
+def local_day(expression: str) -> str:
+    """The start of the day of a TIMESTAMPTZ in the session's time zone.
+
+    In UTC (the default) whole days are plain arithmetic on epoch seconds, twice as fast on millions of
+    events as the calendar of a time zone; DuckDB folds the test on the setting before it reads a row.
+    """
+    return (
+        f"CASE WHEN current_setting('TimeZone') IN ('UTC', 'Etc/UTC') "
+        f"THEN to_timestamp((epoch({expression})::BIGINT // 86400) * 86400) "
+        f"ELSE date_trunc('day', {expression}) END"
     )
-    return [
-        f"""
-        CREATE OR REPLACE TEMP VIEW ticket_resolution AS
-        SELECT t.id, t.account_id, t.created_at, t.team, t.product, t.channel, t.interruption_id,
-               coalesce(t.resolved_at, r.at) AS resolved_at,
-               {segment} AS segment
-        FROM tickets t LEFT JOIN ({resolution}) r ON r.ticket_id = t.id
-        """
+
+
+def timestamp_literal(moment: datetime) -> str:
+    """A TIMESTAMPTZ literal with its offset, so it means the same instant in any session time zone."""
+    return f"TIMESTAMPTZ '{moment.isoformat(sep=' ')}'"
+
+
+def prepare_sql(tables: frozenset[str], as_of: datetime) -> list[str]:
+    """Statements that build the temporary tables and views the record queries share, on one cursor.
+
+    `scorecard_context.as_of` is the end of the period: waiting times ('still waiting for first value')
+    are counted up to it, so a scorecard never reads the clock. `ticket_facts` holds one row per ticket with
+    its resolution, dimensions and event counts, computed in one pass over `ticket_events`.
+    `interruption_spans` holds one row per ended interruption of a customer (Time to Smile, B1 and B2).
+    """
+    statements = [
+        f"CREATE OR REPLACE TEMP TABLE scorecard_context AS SELECT {timestamp_literal(as_of)} AS as_of"
     ]
+    if "tickets" in tables:
+        statements.append(_ticket_facts_sql(tables))
+    spans = _interruption_spans_sql(tables)
+    if spans is not None:
+        statements.append(spans)
+    return statements
 
 
-def handoff_records(tables: frozenset[str]) -> str | None:
-    """C6: one record per resolved ticket, x = assignments that changed team or agent."""
-    if not {"tickets", "ticket_events"} <= tables:
-        return None
-    return """
-        WITH assigned AS (
+def _ticket_facts_sql(tables: frozenset[str]) -> str:
+    if "ticket_events" in tables:
+        events = """
             SELECT ticket_id,
-                   row_number() OVER w AS k,
-                   team IS DISTINCT FROM lag(team) OVER w
-                       OR agent_id IS DISTINCT FROM lag(agent_id) OVER w AS changed
-            FROM ticket_events
-            WHERE kind = 'assigned'
-            WINDOW w AS (PARTITION BY ticket_id ORDER BY "at")
-        ), handoffs AS (
-            SELECT ticket_id, count(*) FILTER (WHERE k > 1 AND changed) AS n
-            FROM assigned GROUP BY ticket_id
+                   count(*) FILTER (WHERE kind IN ('customer_message', 'agent_message')) AS interactions,
+                   count(*) FILTER (WHERE kind = 'reopened') AS reopens,
+                   count(*) FILTER (WHERE kind = 'article_linked') AS linked,
+                   count(*) FILTER (WHERE kind = 'article_created') AS created,
+                   -- resolved by its status log only while nothing reopened it afterwards
+                   CASE WHEN max("at") FILTER (WHERE kind = 'status' AND lower(status) = 'resolved')
+                             >= coalesce(max("at") FILTER (
+                                    WHERE kind = 'reopened'
+                                       OR (kind = 'status' AND lower(status) NOT IN ('resolved', 'closed'))
+                                ), '-infinity'::TIMESTAMPTZ)
+                        THEN max("at") FILTER (WHERE kind = 'status' AND lower(status) = 'resolved')
+                   END AS resolved_by_status
+            FROM ticket_events GROUP BY ticket_id
+        """
+        # A hand-off is an assignment whose team or agent differs from the previous one, in time order
+        # (the first assignment, with no previous one, is not a hand-off).
+        handoffs = """
+            SELECT ticket_id, count(*) FILTER (WHERE changed) AS handoffs
+            FROM (
+                SELECT ticket_id,
+                       lag("at") OVER w IS NOT NULL
+                       AND (team IS DISTINCT FROM lag(team) OVER w
+                            OR agent_id IS DISTINCT FROM lag(agent_id) OVER w) AS changed
+                FROM ticket_events
+                WHERE kind = 'assigned'
+                WINDOW w AS (PARTITION BY ticket_id ORDER BY "at")
+            ) GROUP BY ticket_id
+        """
+    else:
+        events = (
+            "SELECT NULL::VARCHAR AS ticket_id, 0 AS interactions, 0 AS reopens, 0 AS linked, 0 AS created, "
+            "NULL::TIMESTAMPTZ AS resolved_by_status WHERE false"
         )
-        SELECT r.resolved_at AS "at", coalesce(h.n, 0)::DOUBLE AS x, r.team, r.product, r.channel, r.segment
-        FROM ticket_resolution r LEFT JOIN handoffs h ON h.ticket_id = r.id
-        WHERE r.resolved_at IS NOT NULL
+        handoffs = "SELECT NULL::VARCHAR AS ticket_id, 0 AS handoffs WHERE false"
+    if "accounts" in tables:
+        segment, accounts = "a.segment", "LEFT JOIN accounts a ON a.id = t.account_id"
+    else:
+        segment, accounts = "NULL::VARCHAR", ""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE ticket_facts AS
+        SELECT t.id, t.account_id, t.created_at, coalesce(t.resolved_at, e.resolved_by_status) AS resolved_at,
+               t.team, t.product, t.channel, {segment} AS segment, nullif(t.interruption_id, '') AS interruption_id,
+               coalesce(e.interactions, 0)::DOUBLE AS interactions, coalesce(e.reopens, 0)::DOUBLE AS reopens,
+               coalesce(e.linked, 0)::DOUBLE AS linked, coalesce(e.created, 0)::DOUBLE AS created,
+               coalesce(h.handoffs, 0)::DOUBLE AS handoffs
+        FROM tickets t
+        LEFT JOIN ({events}) e ON e.ticket_id = t.id
+        LEFT JOIN ({handoffs}) h ON h.ticket_id = t.id
+        {accounts}
     """
 
 
-def time_to_smile_records(tables: frozenset[str]) -> str | None:
-    """B2: one record per interruption that ended, x = hours from interruption to back-to-happy."""
+def _interruption_spans_sql(tables: frozenset[str]) -> str | None:
     if "interruptions" in tables:
-        segment = (
-            "(SELECT a.segment FROM accounts a WHERE a.id = i.account_id LIMIT 1)"
-            if "accounts" in tables
-            else "NULL::VARCHAR"
-        )
+        segment = "a.segment" if "accounts" in tables else "NULL::VARCHAR"
+        accounts = "LEFT JOIN accounts a ON a.id = i.account_id" if "accounts" in tables else ""
+        if "tickets" in tables:
+            # The first ticket of an interruption tells which team, product and channel it reached first.
+            first = """
+                LEFT JOIN (
+                    SELECT interruption_id, arg_min(team, created_at) AS team,
+                           arg_min(product, created_at) AS product, arg_min(channel, created_at) AS channel
+                    FROM ticket_facts WHERE interruption_id IS NOT NULL GROUP BY interruption_id
+                ) f ON f.interruption_id = i.id
+            """
+            dims = "f.team, f.product, f.channel"
+        else:
+            first, dims = "", "NULL::VARCHAR AS team, NULL::VARCHAR AS product, NULL::VARCHAR AS channel"
+        hours = seconds_between("i.interrupted_at", "i.back_to_happy_at")
         return f"""
-            SELECT i.back_to_happy_at AS "at",
-                   epoch(i.back_to_happy_at - i.interrupted_at) / 3600.0 AS x,
-                   NULL::VARCHAR AS team, NULL::VARCHAR AS product, NULL::VARCHAR AS channel,
+            CREATE OR REPLACE TEMP TABLE interruption_spans AS
+            SELECT i.account_id, i.back_to_happy_at AS ended_at, {hours} / 3600.0 AS hours, {dims},
                    {segment} AS segment
-            FROM interruptions i
+            FROM interruptions i {accounts} {first}
             WHERE i.back_to_happy_at IS NOT NULL
         """
     if "tickets" not in tables:
         return None
-    return """
-        SELECT max(resolved_at) AS "at",
-               epoch(max(resolved_at) - min(created_at)) / 3600.0 AS x,
-               arg_min(team, created_at) AS team, arg_min(product, created_at) AS product,
-               arg_min(channel, created_at) AS channel, arg_min(segment, created_at) AS segment
-        FROM ticket_resolution
-        GROUP BY interruption_id, CASE WHEN interruption_id IS NULL THEN id END
+    # Per interruption_id (a ticket without one is its own interruption): earliest creation to latest
+    # resolution; an interruption with any unresolved ticket has not ended.
+    one = seconds_between("created_at", "resolved_at")
+    several = seconds_between("min(created_at)", "max(resolved_at)")
+    return f"""
+        CREATE OR REPLACE TEMP TABLE interruption_spans AS
+        SELECT account_id, resolved_at AS ended_at, {one} / 3600.0 AS hours, team, product, channel, segment
+        FROM ticket_facts WHERE interruption_id IS NULL AND resolved_at IS NOT NULL
+        UNION ALL
+        SELECT arg_min(account_id, created_at), max(resolved_at), {several} / 3600.0,
+               arg_min(team, created_at), arg_min(product, created_at), arg_min(channel, created_at),
+               arg_min(segment, created_at)
+        FROM ticket_facts WHERE interruption_id IS NOT NULL
+        GROUP BY interruption_id
         HAVING count(*) = count(resolved_at)
     """
 
 
-def csat_records(tables: frozenset[str]) -> str | None:
-    """C1b: one record per CSAT answer, x = 1 when satisfied (4 or more once mapped onto 1-5)."""
-    if "surveys" not in tables:
-        return None
-    if "tickets" in tables:
-        source = "surveys s LEFT JOIN ticket_resolution t ON t.id = s.ticket_id"
-        dims = "t.team, t.product, t.channel, t.segment"
+def survey_source(tables: frozenset[str], kind: str) -> tuple[str, dict[str, str]]:
+    """FROM clause and dimensions for answers of one survey kind.
+
+    Customer answers take their dimensions from the ticket they rate, else the segment of the account that
+    answered; staff answers take the team of the employee who answered.
+    """
+    joins = []
+    dims: dict[str, str] = {}
+    if kind in {"engagement", "esat", "collaboration"}:
+        if "employees" in tables:
+            joins.append("LEFT JOIN employees emp ON emp.id = s.respondent_id")
+            dims["team"] = "emp.team"
     else:
-        source = "surveys s"
-        dims = "NULL::VARCHAR AS team, NULL::VARCHAR AS product, NULL::VARCHAR AS channel, NULL::VARCHAR AS segment"
-    return f"""
-        SELECT s.at,
-               CASE WHEN 1 + (s.score - 1) * 4.0 / (s.scale_max - 1) >= 4 - 1e-9 THEN 1.0 ELSE 0.0 END AS x,
-               {dims}
-        FROM {source}
-        WHERE lower(s.kind) = 'csat' AND s.scale_max > 1 AND s.score IS NOT NULL
-    """
-
-
-def competency_records(tables: frozenset[str]) -> str | None:
-    """E4: one record per employee at their first peer-trust sign-off, x = days since they started."""
-    if not {"employees", "competency"} <= tables:
-        return None
-    return """
-        WITH first_trust AS (
-            SELECT employee_id, min(peer_trust_at) AS "at"
-            FROM competency WHERE peer_trust_at IS NOT NULL GROUP BY employee_id
-        )
-        SELECT f.at, epoch(f.at - e.started_at) / 86400.0 AS x, e.team,
-               NULL::VARCHAR AS product, NULL::VARCHAR AS channel, NULL::VARCHAR AS segment
-        FROM first_trust f JOIN employees e ON e.id = f.employee_id
-    """
-
-
-def competency_waiting_sql() -> str:
-    """E4 detail: employees without a sign-off by the period's end whose tenure passes `median_days`."""
-    return """
-        SELECT count(*) FROM employees e
-        WHERE e.started_at < $period_end
-          AND NOT EXISTS (
-              SELECT 1 FROM competency c
-              WHERE c.employee_id = e.id AND c.peer_trust_at IS NOT NULL AND c.peer_trust_at < $period_end
-          )
-          AND epoch($period_end - e.started_at) / 86400.0 > $median_days
-    """
+        if "tickets" in tables:
+            joins.append("LEFT JOIN ticket_facts t ON t.id = s.ticket_id")
+            dims.update(ticket_dimensions("t"))
+        if "accounts" in tables:
+            joins.append("LEFT JOIN accounts acc ON acc.id = s.respondent_id")
+            dims["segment"] = "coalesce(t.segment, acc.segment)" if "tickets" in tables else "acc.segment"
+    where = f"lower(s.kind) = '{kind}' AND s.score IS NOT NULL AND s.scale_max > 0"
+    return f"surveys s {' '.join(joins)} WHERE {where}", dims

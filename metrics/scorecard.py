@@ -2,44 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 
-from metrics import records, scoring
-from metrics.definitions import CATEGORIES, METRICS, MetricDefinition
+from metrics import derived, records, scoring
+from metrics.aggregation import Window
+from metrics.definitions import CATEGORIES, METRICS
+from metrics.measure import Context, measure
 from metrics.models import (
     CategoryScore,
     Coverage,
+    Dimension,
+    Drilldown,
     MetricValue,
     Period,
     PeriodModel,
     Scorecard,
-    TrendPoint,
     add_months,
 )
 from metrics.store import OrganisationStore
 
-
-@dataclass(frozen=True)
-class Window:
-    name: str
-    period: Period
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    n: int
-    median: float | None
-    p80: float | None
-    mean: float | None
-    share_above_zero: float | None
+TimeRange = tuple[datetime, datetime] | None
 
 
 def default_period(store: OrganisationStore, today: date | None = None) -> Period:
     """The last three full calendar months covered by the data (or before `today` when there is none)."""
-    time_range = store.time_range()
+    return _default_period(store.time_range(), today)
+
+
+def _default_period(time_range: TimeRange, today: date | None = None) -> Period:
     if time_range is None:
         if today is None:
             raise ValueError("the data holds no activity; pass a period")
@@ -51,11 +44,18 @@ def default_period(store: OrganisationStore, today: date | None = None) -> Perio
 
 def baseline_period(store: OrganisationStore, period: Period) -> Period | None:
     """The organisation's first full window of the period's length, if it ends before the period starts."""
-    time_range = store.time_range()
+    return _baseline_period(store.time_range(), period)
+
+
+def _first_full_month(time_range: tuple[datetime, datetime]) -> date:
+    first_day = time_range[0].date()
+    return first_day if first_day.day == 1 else add_months(first_day, 1)
+
+
+def _baseline_period(time_range: TimeRange, period: Period) -> Period | None:
     if time_range is None:
         return None
-    first_day = time_range[0].date()
-    start = first_day if first_day.day == 1 else add_months(first_day, 1)
+    start = _first_full_month(time_range)
     months = period.month_count()
     if period.start.day == 1 and period.end.day == 1 and months > 0:
         baseline = Period(start, add_months(start, months))
@@ -64,18 +64,30 @@ def baseline_period(store: OrganisationStore, period: Period) -> Period | None:
     return baseline if baseline.end <= period.start else None
 
 
-def trend_windows(store: OrganisationStore, period: Period) -> list[Window]:
-    """One window per full calendar month from the start of the data to the end of the period."""
-    time_range = store.time_range()
+def trend_months(time_range: TimeRange, period: Period) -> list[Period]:
+    """One period per full calendar month from the start of the data to the end of the period."""
     if time_range is None:
         return []
-    first_day = time_range[0].date()
-    month = first_day if first_day.day == 1 else add_months(first_day, 1)
-    windows = []
+    month = _first_full_month(time_range)
+    months = []
     while add_months(month, 1) <= period.end:
-        windows.append(Window(f"month:{month:%Y-%m}", Period(month, add_months(month, 1))))
+        months.append(Period(month, add_months(month, 1)))
         month = add_months(month, 1)
-    return windows
+    return months
+
+
+def time_zone(cursor: duckdb.DuckDBPyConnection) -> ZoneInfo:
+    """The organisation's time zone: the store's DuckDB session setting (UTC unless set)."""
+    row = cursor.execute("SELECT current_setting('TimeZone')").fetchone()
+    return ZoneInfo(str(row[0]) if row else "UTC")
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _window(name: str, period: Period, zone: ZoneInfo) -> Window:
+    return Window(name, period, midnight(period.start, zone), midnight(period.end, zone))
 
 
 def compute_scorecard(
@@ -83,170 +95,90 @@ def compute_scorecard(
     period: Period | None = None,
     *,
     min_group_size: int = 5,
+    by: Dimension | None = None,
 ) -> Scorecard:
-    """Compute every defined metric for `period` (default: the last three full months of data)."""
-    period = period or default_period(store)
-    baseline = baseline_period(store, period)
-    windows = [Window("period", period), Window("previous", period.shifted_back())]
-    if baseline is not None:
-        windows.append(Window("baseline", baseline))
-    windows.extend(trend_windows(store, period))
-    cursor = store.cursor()
-    for statement in records.derived_views_sql(store.tables):
-        cursor.execute(statement)
-    values = {
-        metric.id: _metric_value(cursor, store.tables, metric, windows, period, min_group_size)
-        for metric in METRICS
-    }
-    categories = []
-    for category in CATEGORIES:
-        metrics = [values[metric.id] for metric in METRICS if metric.category == category.id]
-        score = scoring.category_score([metric.score for metric in metrics])
-        categories.append(
-            CategoryScore(
-                id=category.id,
-                name=category.name,
-                focus_pct=category.focus_pct,
-                score=score,
-                status=scoring.status_for_score(score),
-                coverage=Coverage(
-                    with_data=sum(metric.value is not None for metric in metrics), total=len(metrics)
-                ),
-                metrics=metrics,
-            )
-        )
+    """Compute every defined metric for `period` (default: the last three full months of data).
+
+    With `by` (team, product, channel or segment) each metric also lists its groups for the period; groups
+    smaller than `min_group_size` are suppressed (see `metrics.drilldown`).
+    """
+    if by is not None and by not in records.DIMENSIONS:
+        raise ValueError(f"cannot drill down by {by!r}; choose one of {', '.join(records.DIMENSIONS)}")
+    time_range = store.time_range()
+    period = period or _default_period(time_range)
+    baseline = _baseline_period(time_range, period)
+    # One cursor per scorecard: its temporary tables (ticket_facts, ...) go when it is closed.
+    with store.cursor() as cursor:
+        zone = time_zone(cursor)
+        windows = [_window("period", period, zone), _window("previous", period.shifted_back(), zone)]
+        if baseline is not None:
+            windows.append(_window("baseline", baseline, zone))
+        months = trend_months(time_range, period)
+        windows += [_window(f"month:{month.start:%Y-%m}", month, zone) for month in months]
+        for statement in records.prepare_sql(store.tables, as_of=midnight(period.end, zone)):
+            cursor.execute(statement)
+        values = _measure_all(Context(cursor, store.tables, windows, min_group_size, by))
+    values = {metric.id: values[metric.id] for metric in METRICS if metric.id in values}  # scorecard order
+    baseline_window = next((window for window in windows if window.name == "baseline"), None)
+    for metric in METRICS:
+        if metric.aggregation == "readiness":
+            values[metric.id] = derived.readiness(metric, values, windows, baseline_window)
+            if by is not None:
+                values[metric.id].groups_note = "computed for the whole organisation"
     return Scorecard(
         period=PeriodModel(start=period.start, end=period.end),
         baseline_period=PeriodModel(start=baseline.start, end=baseline.end) if baseline else None,
-        categories=categories,
+        categories=[
+            _category(category.id, category.name, category.focus_pct, values) for category in CATEGORIES
+        ],
         min_group_size=min_group_size,
-    )
-
-
-def _timestamp(day: date) -> str:
-    return f"TIMESTAMPTZ '{day.isoformat()} 00:00:00+00'"
-
-
-def _aggregate(
-    cursor: duckdb.DuckDBPyConnection, records_sql: str, windows: list[Window]
-) -> dict[str, Aggregate]:
-    values = ", ".join(
-        f"('{window.name}', {_timestamp(window.period.start)}, {_timestamp(window.period.end)})"
-        for window in windows
-    )
-    rows = cursor.execute(
-        f"""
-        WITH rec AS ({records_sql}),
-             win(name, lo, hi) AS (VALUES {values})
-        SELECT win.name, count(rec.x), median(rec.x), quantile_cont(rec.x, 0.8), avg(rec.x),
-               avg(CASE WHEN rec.x > 0 THEN 1.0 ELSE 0.0 END)
-        FROM win LEFT JOIN rec ON rec."at" >= win.lo AND rec."at" < win.hi AND rec.x IS NOT NULL
-        GROUP BY win.name
-        """
-    ).fetchall()
-    return {row[0]: Aggregate(int(row[1]), row[2], row[3], row[4], row[5]) for row in rows}
-
-
-def _headline(metric: MetricDefinition, aggregate: Aggregate | None, min_group_size: int) -> float | None:
-    if aggregate is None or aggregate.n == 0 or aggregate.n < min_group_size:
-        return None
-    if metric.aggregation == "percent":
-        return None if aggregate.mean is None else round(aggregate.mean * 100, 2)
-    return None if aggregate.median is None else round(aggregate.median, 2)
-
-
-def _metric_value(
-    cursor: duckdb.DuckDBPyConnection,
-    tables: frozenset[str],
-    metric: MetricDefinition,
-    windows: list[Window],
-    period: Period,
-    min_group_size: int,
-) -> MetricValue:
-    base = MetricValue(
-        id=metric.id,
-        name=metric.name,
-        category=metric.category,
-        value=None,
-        unit=metric.unit,
-        direction=metric.direction,
-        status="no data",
-        score=None,
-        n=0,
-        target=metric.target.value if metric.target else None,
-        target_source=metric.target.source if metric.target else None,
-        kind=metric.kind,
-        tables=list(metric.tables),
-    )
-    records_sql = metric.records_sql(tables)
-    if records_sql is None:
-        base.note = "needs the table(s): " + ", ".join(metric.tables)
-        base.availability = "missing_tables"
-        return base
-    aggregates = _aggregate(cursor, records_sql, windows)
-    current = aggregates.get("period")
-    base.n = current.n if current else 0
-    base.value = _headline(metric, current, min_group_size)
-    base.previous = _headline(metric, aggregates.get("previous"), min_group_size)
-    base.baseline = _headline(metric, aggregates.get("baseline"), min_group_size)
-    base.trend = [
-        TrendPoint(
-            month=window.name.removeprefix("month:"),
-            value=_headline(metric, aggregates[window.name], min_group_size),
-            n=aggregates[window.name].n,
-        )
-        for window in windows
-        if window.name.startswith("month:")
-    ]
-    if base.value is None:
-        if base.n:
-            base.note, base.availability = (
-                f"fewer than {min_group_size} records in the period: not shown",
-                "suppressed",
+        drilldown=(
+            Drilldown(
+                by=by,
+                min_group_size=min_group_size,
+                note=(
+                    f"Groups listed by name, never ranked; groups with fewer than {min_group_size} people or "
+                    "records show no value (and, when one alone would be hidden, the next smallest is hidden "
+                    "too). There is no view per person."
+                ),
             )
-        else:
-            base.note, base.availability = "no records in the period", "no_records"
-        return base
-    assert current is not None
-    base.details = _details(metric, current)
-    if metric.extra_detail is not None:
-        name, sql = metric.extra_detail
-        row = cursor.execute(
-            sql,
-            {"period_end": datetime.combine(period.end, time.min, tzinfo=UTC), "median_days": current.median},
-        ).fetchone()
-        base.details[name] = int(row[0]) if row else 0
-    if base.previous is not None:
-        base.change_vs_previous = round(base.value - base.previous, 2)
-    if base.baseline is not None:
-        base.change_vs_baseline = round(base.value - base.baseline, 2)
-    if metric.target is not None:
-        base.status, base.score = scoring.score_against(
-            base.value, metric.target.value, metric.target.tolerance, metric.direction
-        )
-        base.compared_with = "target"
-    elif base.baseline is not None:
-        tolerance = scoring.baseline_tolerance(base.baseline, metric.baseline_tolerance)
-        base.status, base.score = scoring.score_against(
-            base.value, base.baseline, tolerance, metric.direction
-        )
-        base.compared_with = "baseline"
-    else:
-        base.note, base.availability = "no baseline yet: this period can become the baseline", "no_baseline"
-    return base
+            if by is not None
+            else None
+        ),
+    )
 
 
-def _details(metric: MetricDefinition, aggregate: Aggregate) -> dict[str, float | int | None]:
-    def rounded(value: float | None, scale: float = 1.0) -> float | None:
-        return None if value is None else round(value * scale, 2)
+def _measure_all(context: Context) -> dict[str, MetricValue]:
+    """Every record-based metric, then the composites built from them."""
+    values: dict[str, MetricValue] = {}
+    for metric in METRICS:
+        if not metric.derived:
+            values[metric.id] = measure(context, metric)
+    for metric in METRICS:
+        if metric.aggregation == "composite":
+            values[metric.id] = derived.composite(metric, values)
+    return values
 
-    if metric.aggregation == "percent":
-        return {"percent": rounded(aggregate.mean, 100), "n": aggregate.n}
-    details: dict[str, float | int | None] = {
-        "median": rounded(aggregate.median),
-        "p80": rounded(aggregate.p80),
-        "mean": rounded(aggregate.mean),
-    }
-    if metric.share_above_zero:
-        details[metric.share_above_zero] = rounded(aggregate.share_above_zero, 100)
-    return details
+
+def _category(category_id: str, name: str, focus_pct: int, values: dict[str, MetricValue]) -> CategoryScore:
+    definitions = [metric for metric in METRICS if metric.category == category_id]
+    metrics = [values[metric.id] for metric in definitions]
+    score = scoring.category_score(
+        [values[metric.id].score for metric in definitions if metric.counts_in_category]
+    )
+    left_out = [
+        (metric.id, "activity measure: a coaching signal" if metric.kind == "activity" else "composite of "
+         + " and ".join(metric.components) + ", which are in the score")
+        for metric in definitions
+        if not metric.counts_in_category
+    ]  # fmt: skip
+    return CategoryScore(
+        id=definitions[0].category,
+        name=name,
+        focus_pct=focus_pct,
+        score=score,
+        status=scoring.status_for_score(score),
+        coverage=Coverage(with_data=sum(metric.value is not None for metric in metrics), total=len(metrics)),
+        metrics=metrics,
+        note=scoring.category_note(left_out),
+    )

@@ -12,9 +12,18 @@ from rich.table import Table
 
 from advisor.cli.app import app, clean_errors, console, parse_period, print_json
 from advisor.settings import get_settings
-from metrics.models import Scorecard
+from metrics.models import MetricValue, Scorecard
 
 STATUS_STYLE = {"strong": "green", "watch": "yellow", "weak": "red", "no data": "dim"}
+
+
+class DrillDimension(StrEnum):
+    """What a scorecard can be drilled down by: never a person."""
+
+    team = "team"
+    product = "product"
+    channel = "channel"
+    segment = "segment"
 
 
 class Size(StrEnum):
@@ -54,6 +63,10 @@ def scorecard(
     period: Annotated[
         str | None, typer.Option(help="START..END, END excluded (default: last 3 full months)")
     ] = None,
+    by: Annotated[
+        DrillDimension | None,
+        typer.Option(help="drill down by team, product, channel or segment (small groups are hidden)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Compute the OCMF scorecard of an organisation's data."""
@@ -62,12 +75,17 @@ def scorecard(
         from metrics.store import open_store
 
         result = compute_scorecard(
-            open_store(data_dir), parse_period(period), min_group_size=get_settings().min_group_size
+            open_store(data_dir),
+            parse_period(period),
+            min_group_size=get_settings().min_group_size,
+            by=by.value if by else None,
         )
     if as_json:
         print_json(result.model_dump(mode="json"))
     else:
         _print_scorecard(result)
+        if result.drilldown is not None:
+            _print_drilldown(result)
 
 
 def _print_scorecard(result: Scorecard) -> None:
@@ -90,6 +108,8 @@ def _print_scorecard(result: Scorecard) -> None:
                 reference = f"target {metric.target:g}"
             elif metric.compared_with == "baseline" and metric.baseline is not None:
                 reference = f"baseline {metric.baseline:g}"
+            elif metric.note:
+                reference = f"[dim]{metric.note}[/dim]"
             value = "-" if metric.value is None else f"{metric.value:g} {metric.unit}"
             style = STATUS_STYLE[metric.status]
             table.add_row(
@@ -101,3 +121,43 @@ def _print_scorecard(result: Scorecard) -> None:
                 f"{metric.n:,}",
             )
     console.print(table)
+
+
+def _format_value(metric: MetricValue, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}%" if metric.unit == "%" else f"{value:g} {metric.unit}"
+
+
+def _print_drilldown(result: Scorecard) -> None:
+    """One table per category: a row per metric and group, groups by name (never ranked)."""
+    assert result.drilldown is not None
+    by = result.drilldown.by
+    for category in result.categories:
+        table = Table(title=f"{category.name} by {by}", title_justify="left")
+        for column in ("metric", by, "value", "reference", "status", "n"):
+            table.add_column(column, justify="right" if column in {"value", "n"} else "left")
+        for metric in category.metrics:
+            label = f"{metric.id} {metric.name}"
+            if not metric.groups:
+                table.add_row(
+                    label, f"[dim]{metric.groups_note or metric.note or 'no data'}[/dim]", "", "", "", ""
+                )
+                continue
+            for index, group in enumerate(metric.groups):
+                reference = ""
+                if group.compared_with == "target" and metric.target is not None:
+                    reference = f"target {metric.target:g}"
+                elif group.compared_with == "baseline" and group.baseline is not None:
+                    reference = f"own baseline {group.baseline:g}"
+                style = STATUS_STYLE[group.status]
+                table.add_row(
+                    label if index == 0 else "",
+                    group.group,
+                    f"[dim]{group.note}[/dim]" if group.suppressed else _format_value(metric, group.value),
+                    reference,
+                    f"[{style}]{group.status}[/{style}]",
+                    "-" if group.n is None else f"{group.n:,}",
+                )
+        console.print(table)
+    console.print(result.drilldown.note, style="dim")

@@ -91,7 +91,13 @@ def test_time_to_smile_from_tickets_grouped_by_interruption(tmp_path: Path) -> N
     # hours: 24, 6, 28, 23 -> sorted 6 23 24 28
     assert result.n == 4
     assert result.value == 23.5
-    assert result.details == {"median": 23.5, "p80": 25.6, "mean": 20.25}
+    assert result.details == {
+        "median": 23.5,
+        "p80": 25.6,
+        "mean": 20.25,
+        "median_days": 0.98,
+        "p80_days": 1.07,
+    }
 
 
 def test_time_to_smile_prefers_the_interruptions_table(tmp_path: Path) -> None:
@@ -122,7 +128,7 @@ def test_time_to_smile_prefers_the_interruptions_table(tmp_path: Path) -> None:
     result = metric(folder, "B2")
     # 60 h and 12 h; the ticket is not used when interruptions are known
     assert result.n == 2
-    assert result.details == {"median": 36.0, "p80": 50.4, "mean": 36.0}
+    assert result.details == {"median": 36.0, "p80": 50.4, "mean": 36.0, "median_days": 1.5, "p80_days": 2.1}
 
 
 def test_csat_maps_other_scales_onto_one_to_five(tmp_path: Path) -> None:
@@ -235,3 +241,56 @@ def test_status_against_the_baseline_when_there_is_no_target(tmp_path: Path) -> 
     assert result.change_vs_baseline == 1.0
     assert [point.month for point in result.trend] == ["2026-01", "2026-02", "2026-03"]
     assert [point.value for point in result.trend] == [1.0, None, 2.0]
+
+
+def test_a_ticket_reopened_after_its_resolved_status_is_not_resolved(tmp_path: Path) -> None:
+    folder = write_tables(
+        tmp_path,
+        {
+            "tickets": [ticket("T1", "2026-03-01T08:00:00+00:00"), ticket("T2", "2026-03-01T08:00:00+00:00")],
+            "ticket_events": [
+                # T1: resolved, reopened, still open at the end: not resolved
+                event("T1", "2026-03-02T08:00:00+00:00", "status", status="resolved"),
+                event("T1", "2026-03-03T08:00:00+00:00", "reopened"),
+                # T2: resolved, reopened, resolved again and closed: resolved at its last resolution
+                event("T2", "2026-03-02T08:00:00+00:00", "status", status="resolved"),
+                event("T2", "2026-03-03T08:00:00+00:00", "status", status="open"),
+                event("T2", "2026-03-04T08:00:00+00:00", "status", status="resolved"),
+                event("T2", "2026-03-05T08:00:00+00:00", "status", status="closed"),
+            ],
+        },
+    )
+    result = metric(folder, "B2")
+    assert result.n == 1
+    assert result.details["median"] == 72.0  # T2: 1 March 08:00 to 4 March 08:00
+
+
+def test_long_serving_staff_outside_the_programme_are_not_waiting(tmp_path: Path) -> None:
+    people = [{"id": f"N{i}", "team": "A", "started_at": "2026-01-01T00:00:00+00:00"} for i in range(5)]
+    people += [
+        {
+            "id": "V1",
+            "team": "A",
+            "started_at": "2015-01-01T00:00:00+00:00",
+        },  # veteran, no record: not waiting
+        {
+            "id": "V2",
+            "team": "A",
+            "started_at": "2015-01-01T00:00:00+00:00",
+        },  # veteran learning a skill: waiting
+        {
+            "id": "R1",
+            "team": "A",
+            "started_at": "2025-09-01T00:00:00+00:00",
+        },  # recent hire, no record: waiting
+    ]
+    signoffs = [
+        {"employee_id": f"N{i}", "skill": "a", "peer_trust_at": "2026-03-02T00:00:00+00:00"} for i in range(5)
+    ]
+    signoffs.append(
+        {"employee_id": "V2", "skill": "new product", "exam_passed_at": "2026-02-01T00:00:00+00:00"}
+    )
+    folder = write_tables(tmp_path, {"employees": people, "competency": signoffs})
+    result = metric(folder, "E4", min_group_size=5)
+    assert result.details["median"] == 60.0
+    assert result.details["waiting_past_median"] == 2

@@ -119,3 +119,18 @@ def test_period_is_half_open_and_shifts_by_months() -> None:
     period = Period.parse("2026-07-01..2026-10-01")
     assert period.shifted_back() == Period(date(2026, 4, 1), date(2026, 7, 1))
     assert period.month_count() == 3
+
+
+def test_the_covered_months_come_from_the_tickets_when_there_are_any(tmp_path: Path) -> None:
+    write_tables(
+        tmp_path,
+        {
+            "tickets": [ticket("T1", "2026-01-05T08:00:00+00:00", "2026-10-31T08:00:00+00:00")],
+            "competency": [{"employee_id": "E1", "peer_trust_at": "2015-03-01T00:00:00+00:00"}],
+        },
+    )
+    time_range = open_store(tmp_path).time_range()
+    assert time_range is not None and time_range[0].year == 2026
+    (tmp_path / "tickets.csv").unlink()
+    only_people = open_store(tmp_path).time_range()
+    assert only_people is not None and only_people[0].year == 2015

@@ -1,0 +1,216 @@
+"""One record-based metric over the period, its previous period, its baseline and each month: a MetricValue."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+
+from metrics import drilldown, scoring
+from metrics.aggregation import Stats, Window, aggregate, headline
+from metrics.definition_types import MetricDefinition
+from metrics.models import Dimension, MetricValue, TrendPoint
+
+Details = dict[str, float | int | None]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every metric of one scorecard shares."""
+
+    cursor: duckdb.DuckDBPyConnection
+    tables: frozenset[str]
+    windows: list[Window]
+    min_group_size: int
+    by: Dimension | None = None
+
+    def window(self, name: str) -> Window:
+        return next(window for window in self.windows if window.name == name)
+
+
+def empty_value(metric: MetricDefinition) -> MetricValue:
+    """The metric with no data yet: its definition's fields filled in."""
+    return MetricValue(
+        id=metric.id,
+        name=metric.name,
+        category=metric.category,
+        value=None,
+        unit=metric.unit,
+        direction=metric.direction,
+        status="no data",
+        score=None,
+        n=0,
+        target=metric.target.value if metric.target else None,
+        target_source=metric.target.source if metric.target else None,
+        kind=metric.kind,
+        tables=list(metric.tables),
+    )
+
+
+def measure(context: Context, metric: MetricDefinition) -> MetricValue:
+    """Compute a record-based metric (not a composite or readiness)."""
+    assert metric.records_sql is not None
+    result = empty_value(metric)
+    records_sql = metric.records_sql(context.tables)
+    if records_sql is None:
+        result.note = "needs the table(s): " + ", ".join(metric.tables)
+        result.availability = "missing_tables"
+        return result
+    per_window = {
+        name: stats
+        for (name, _), stats in aggregate(
+            context.cursor, records_sql, metric.aggregation, context.windows, people=metric.people
+        ).items()
+    }
+    size = context.min_group_size
+    current = per_window.get("period")
+    result.n = current.n if current else 0
+    result.value = headline(current, size)
+    result.previous = headline(per_window.get("previous"), size)
+    result.baseline = headline(per_window.get("baseline"), size)
+    result.trend = [
+        TrendPoint(
+            month=window.name.removeprefix("month:"),
+            value=headline(per_window.get(window.name), size),
+            n=per_window[window.name].n if window.name in per_window else 0,
+        )
+        for window in context.windows
+        if window.name.startswith("month:")
+    ]
+    if context.by is not None:
+        drilldown.attach_groups(context, metric, records_sql, result)
+    if result.value is None:
+        if current is not None and current.n and current.size < size:
+            result.note = (
+                f"fewer than {size} {'people' if metric.people else 'records'} in the period: not shown"
+            )
+            result.availability = "suppressed"
+        elif current is not None and current.n and metric.aggregation == "ratio":
+            result.note = "no article created in the period: the ratio is undefined"
+            result.availability = "no_records"
+        else:
+            result.note, result.availability = "no records in the period", "no_records"
+        return result
+    assert current is not None
+    result.details = details(context, metric, current)
+    if metric.unit_sql is not None:
+        row = _execute(context, metric.unit_sql, current).fetchone()
+        if row and row[0]:
+            result.unit = str(row[0])
+    judge(metric, result, noise=noise_band(current, per_window.get("baseline")))
+    return result
+
+
+def noise_band(current: Stats | None, baseline: Stats | None) -> float | None:
+    """Two standard errors of the difference between the period and the baseline (about 95%): a change
+    smaller than this may be chance, so it is not called worse."""
+    errors = [stats.extra.get("stderr") for stats in (current, baseline) if stats is not None]
+    if len(errors) != 2 or any(error is None for error in errors):
+        return None
+    return 2.0 * math.sqrt(sum(error**2 for error in errors if error is not None))
+
+
+def judge(metric: MetricDefinition, result: MetricValue, *, noise: float | None = None) -> None:
+    """Changes against the previous period and the baseline, then status and score."""
+    assert result.value is not None
+    if result.previous is not None:
+        result.change_vs_previous = round(result.value - result.previous, 2)
+    if result.baseline is not None:
+        result.change_vs_baseline = round(result.value - result.baseline, 2)
+    assessed = scoring.assess(
+        result.value,
+        direction=metric.direction,
+        target=metric.target.value if metric.target else None,
+        target_tolerance=metric.target.tolerance if metric.target else None,
+        baseline=result.baseline,
+        baseline_relative=metric.baseline_tolerance,
+        baseline_band=metric.baseline_band,
+        noise_band=noise,
+    )
+    if assessed is None:
+        result.note, result.availability = (
+            "no baseline yet: this period can become the baseline",
+            "no_baseline",
+        )
+    else:
+        result.status, result.score, result.compared_with = assessed
+    if metric.coaching_range is not None:
+        low, high = metric.coaching_range
+        coaching = f"coaching signal, not a target; KCS sees this level off at {low:g}-{high:g}%"
+        result.note = f"{result.note}; {coaching}" if result.note else coaching
+
+
+def _rounded(value: float | None, scale: float = 1.0) -> float | None:
+    return None if value is None else round(value * scale, 2)
+
+
+def details(context: Context, metric: MetricDefinition, current: Stats) -> Details:
+    """The figures beside the headline: spread, parts, flagged records, secondary figures, extra SQL."""
+    found: Details
+    if metric.aggregation == "distribution":
+        found = {
+            "median": _rounded(current.extra["median"]),
+            "p80": _rounded(current.extra["p80"]),
+            "mean": _rounded(current.extra["mean"]),
+        }
+        if metric.share_above_zero:
+            found[metric.share_above_zero] = _rounded(current.extra["share_above_zero"])
+        if metric.also_in_days:
+            found["median_days"] = _rounded(current.extra["median"], 1 / 24)
+            found["p80_days"] = _rounded(current.extra["p80"], 1 / 24)
+    elif metric.aggregation == "nps":
+        found = {
+            "promoters_pct": _rounded(current.extra["promoters_pct"]),
+            "detractors_pct": _rounded(current.extra["detractors_pct"]),
+            "n": current.n,
+        }
+    elif metric.aggregation == "ratio":
+        numerator, denominator = metric.ratio_parts
+        found = {
+            numerator: _rounded(current.extra["numerator"]),
+            denominator: _rounded(current.extra["denominator"]),
+            "n": current.n,
+        }
+    elif metric.aggregation == "participation":
+        found = {"percent": _rounded(current.value), "people": current.n}
+    else:
+        key = {"mean": "mean", "sum": "sum"}.get(metric.aggregation, "percent")
+        found = {key: _rounded(current.value), "n": current.n}
+    if metric.flag_detail:
+        found[metric.flag_detail] = current.flagged
+    period = [context.window("period")]
+    for figure in metric.figures:
+        sql = figure.records_sql(context.tables)
+        stats = (
+            aggregate(context.cursor, sql, figure.aggregation, period, people=figure.people).get(
+                ("period", None)
+            )
+            if sql is not None
+            else None
+        )
+        found[figure.name] = headline(stats, context.min_group_size)
+    if metric.extra_sql is not None:
+        found.update(_named_row(context, metric.extra_sql, current))
+    if metric.coaching_range is not None:
+        found["coaching_range_low"], found["coaching_range_high"] = metric.coaching_range
+    return found
+
+
+def _execute(context: Context, sql: str, current: Stats) -> duckdb.DuckDBPyConnection:
+    """Run a metric's extra SQL with the period's bounds and median as its parameters."""
+    period = context.window("period")
+    values = {"period_start": period.lo, "period_end": period.hi, "median": current.extra.get("median")}
+    return context.cursor.execute(sql, {name: value for name, value in values.items() if f"${name}" in sql})
+
+
+def _named_row(context: Context, sql: str, current: Stats) -> Details:
+    cursor = _execute(context, sql, current)
+    row = cursor.fetchone()
+    if row is None:
+        return {}
+    names = [column[0] for column in cursor.description or []]
+    return {
+        name: None if value is None else int(value) if isinstance(value, int) else _rounded(float(value))
+        for name, value in zip(names, row, strict=True)
+    }
