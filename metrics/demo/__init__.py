@@ -32,7 +32,8 @@ Each worsens linearly from the first day of the fourth month before `end` (for `
   stay on time, but sign-offs due in the last four months wait up to three times as long for peer trust,
   and some new hires are still waiting at the end.
 - ``knowledge_reuse`` (K3, knowledge): tickets linking an existing article fall from 30% to 3% while those
-  creating a new one rise from 6% to 9%: link rate and reuse ratio (to below 1) fall.
+  creating a new one rise from 6% to 14%, both within two months of the ramp's start: link rate and reuse
+  ratio fall, the ratio below the 1:1 KCS floor over the last three months.
 - ``time_to_smile`` (B2, business): interruptions that need several departments rise from 15% to 35%, and
   their follow-up tickets are picked up and solved up to three times more slowly.
 - ``publishing`` (K2, knowledge): customer articles published the moment they are known fall from 92% to

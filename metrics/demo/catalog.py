@@ -148,6 +148,11 @@ FEATURE_ADOPTION: tuple[float, ...] = (0.85, 0.50, 0.35, 0.60)
 
 #: name, kind, start as a fraction of the data window, status, on track (None while planned).
 INITIATIVES: tuple[tuple[str, str, float, str, bool | None], ...] = (
+    # Programmes already running when the data starts (negative shares), so A3 has a baseline.
+    ("Knowledge base consolidation", "knowledge", -0.25, "active", True),
+    ("Customer advisory council", "cross-functional", -0.15, "active", True),
+    ("Support analytics refresh", "measurement", -0.10, "active", False),
+    ("Mentoring circles", "engagement", -0.05, "active", True),
     ("Monthly engagement pulse", "measurement", 0.02, "done", True),
     ("KCS rollout in Platform Support", "knowledge", 0.08, "active", True),
     ("Swarming pilot for Technical L2", "cross-functional", 0.20, "done", True),

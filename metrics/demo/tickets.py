@@ -201,10 +201,11 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
     reopen_at = first_resolved + ((0.1 + 0.5 * rng.random(n)) * reopen_time).astype(np.int64)
     closed = resolved + ((3.0 + 4.0 * rng.random(n)) * DAY).astype(np.int64)
 
-    # Planted: fewer tickets link an existing article, more create a new one.
-    reuse = scenario.severity("knowledge_reuse", created)
+    # Planted: fewer tickets link an existing article, more create a new one; it falls at twice the pace
+    # of the other weaknesses, so the last three months' reuse ratio drops below the 1:1 KCS floor.
+    reuse = np.minimum(1.0, 2.0 * scenario.severity("knowledge_reuse", created))
     links = balanced_uniform(rng, created) < LINK_SHARE - 0.27 * reuse
-    creates = balanced_uniform(rng, created) < CREATE_SHARE + 0.03 * reuse
+    creates = balanced_uniform(rng, created) < CREATE_SHARE + 0.08 * reuse
     return TicketSet(
         created=created,
         assigned=assigned,

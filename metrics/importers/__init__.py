@@ -1,0 +1,22 @@
+"""Importers: read help-desk exports (CSV, gzip, zip, Parquet, JSON lines), map them with a YAML mapping onto
+the canonical tables, and write them as Parquet into an organisation's data folder."""
+
+from metrics.importers.errors import InvalidMapping
+from metrics.importers.mapping import Mapping, load_mapping, parse_mapping
+from metrics.importers.models import FileCount, ImportReport, TableCount
+from metrics.importers.pipeline import DEFAULT_MAX_FILE_BYTES, import_sources
+from metrics.importers.presets import load_preset, preset_names
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "FileCount",
+    "ImportReport",
+    "InvalidMapping",
+    "Mapping",
+    "TableCount",
+    "import_sources",
+    "load_mapping",
+    "load_preset",
+    "parse_mapping",
+    "preset_names",
+]

@@ -1,0 +1,93 @@
+"""`advisor import`: counts per table, rejects, and clean errors (kept beside the importer's tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from advisor.cli import app
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "imports"
+runner = CliRunner()
+
+
+def test_import_with_a_preset_prints_counts(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            str(SAMPLES / "zendesk" / "tickets.csv"),
+            "--into",
+            str(tmp_path / "org"),
+            "--preset",
+            "zendesk",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported into" in result.stdout and "with zendesk" in result.stdout
+    assert "│ tickets │    4 │" in result.stdout and "│ surveys │    2 │" in result.stdout
+    assert "no rejects" in result.stdout
+    assert (tmp_path / "org" / "tickets.parquet").is_file()
+
+
+def test_import_with_a_mapping_file_reports_rejects(tmp_path: Path) -> None:
+    mapping = tmp_path / "mine.yaml"
+    mapping.write_text(
+        "name: mine\nsources:\n  tickets: {}\ntables:\n  tickets:\n    from: tickets\n"
+        "    columns: {id: Ticket, created_at: Opened}\n",
+        encoding="utf-8",
+    )
+    export = tmp_path / "export.csv"
+    export.write_text("Ticket,Opened\nT1,2026-03-01T08:00:00Z\nT2,never\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["import", str(export), "--into", str(tmp_path / "org"), "--mapping", str(mapping)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 problem(s) listed in" in result.output and "rejects.csv" in result.output
+    assert "'never' is not" in (tmp_path / "org" / "rejects.csv").read_text(encoding="utf-8")
+
+
+def test_import_errors_are_one_clean_line(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["import", str(SAMPLES / "jira" / "export.csv"), "--into", str(tmp_path / "org")]
+    )
+    assert result.exit_code == 2
+    assert "give exactly one of --preset NAME or --mapping FILE.yaml" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            str(SAMPLES / "jira" / "export.csv"),
+            "--into",
+            str(tmp_path / "org"),
+            "--preset",
+            "freshdesk",
+        ],
+    )
+    assert result.exit_code == 2 and "unknown preset 'freshdesk'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "org").exists()
+
+
+def test_the_size_limit_is_a_setting(tmp_path: Path) -> None:
+    arguments = [
+        "import",
+        str(SAMPLES / "zendesk" / "tickets.csv"),
+        "--into",
+        str(tmp_path / "org"),
+        "--preset",
+        "zendesk",
+    ]
+    result = runner.invoke(app, arguments, env={"ADVISOR_IMPORT_MAX_FILE_BYTES": "100"})
+    assert result.exit_code == 2
+    assert (
+        "nothing could be imported" in result.output and "over the import limit of 100 bytes" in result.output
+    )
+
+
+def test_presets_are_listed() -> None:
+    result = runner.invoke(app, ["import-presets"])
+    assert result.exit_code == 0
+    for name in ("zendesk", "servicenow", "jira-service-management", "salesforce-service-cloud"):
+        assert name in result.stdout
