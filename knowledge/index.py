@@ -1,21 +1,39 @@
-"""The knowledge index: incremental builds by content hash, and search grouped by document."""
+"""The knowledge index: incremental builds by content hash, and hybrid search grouped by document."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+import numpy as np
 
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import Embedder
-from knowledge.errors import InvalidQuery
-from knowledge.models import Chunk, Document, Hit
-from knowledge.vector_store import ChromaVectorStore, StoredPassage
+from knowledge.errors import InvalidQuery, UnknownDocument
+from knowledge.feedback import ReuseCounts
+from knowledge.fusion import DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, fuse_with_reuse
+from knowledge.keyword import KeywordIndex, KeywordMatch
+from knowledge.models import Chunk, Document, FeedbackKind, Hit, SearchFilters, SearchMode
+from knowledge.vector_store import ChromaVectorStore, StoredPassage, chroma_where
 
 MAX_QUERY_CHARS = 2000
+#: Passages less similar to the query than this do not count as matches (keyword matches that hold most of
+#: the query's terms excepted, see KEYWORD_COVERAGE): with MiniLM, unrelated texts score about 0.0-0.25
+#: (even keyboard noise reaches 0.25 against the practices), so a message about something the index does
+#: not hold finds nothing rather than the least unrelated documents. It is the floor the chat used on
+#: dense scores before search was hybrid.
+DEFAULT_MIN_SIMILARITY = 0.25
+#: A keyword match below the similarity floor still counts when its passage holds this share of the query's
+#: term weight (IDF): "what does E-4711 mean" is about the one passage with E-4711 in it, however little
+#: MiniLM makes of the code, while "tell me a joke" matching "tell" somewhere is not evidence of anything.
+KEYWORD_COVERAGE = 0.6
 _WORD = re.compile(r"\w", re.UNICODE)
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,9 @@ class BuildReport:
     unchanged: int
     removed: int
     chunks: int
+    embedding_seconds: float = 0.0
+    storing_seconds: float = 0.0
+    keyword_seconds: float = 0.0
 
 
 def content_hash(document: Document) -> str:
@@ -41,43 +62,108 @@ def content_hash(document: Document) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-class KnowledgeIndex:
-    """Practices and prior solutions, embedded once, searchable by meaning."""
+def validate_query(query: str) -> str | None:
+    """The query to search for; None when it has no letter or digit; InvalidQuery when it is too long."""
+    query = query.strip()
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidQuery(f"the query has {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+    return query if _WORD.search(query) else None
 
-    def __init__(self, embedder: Embedder, vectors: ChromaVectorStore, *, batch_size: int = 128) -> None:
+
+class KnowledgeIndex:
+    """Practices and prior solutions: embedded in Chroma, tokenised for BM25, searched with both.
+
+    Without a keyword index only dense search is available; without reuse counts every count is 0.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        vectors: ChromaVectorStore,
+        keywords: KeywordIndex | None = None,
+        reuse: ReuseCounts | None = None,
+        *,
+        batch_size: int = 256,
+        min_similarity: float = DEFAULT_MIN_SIMILARITY,
+    ) -> None:
         self.embedder = embedder
         self.vectors = vectors
+        self.keywords = keywords
+        self.reuse = reuse
         self.batch_size = batch_size
+        self.min_similarity = min_similarity
+        self._sync_lock = threading.Lock()
 
     def is_empty(self) -> bool:
         return self.vectors.count() == 0
 
+    # -- building -----------------------------------------------------------------------------------------
     def build(
-        self, documents: Iterable[Document], *, remove_missing_kinds: Sequence[str] = ()
+        self,
+        documents: Iterable[Document],
+        *,
+        remove_missing_kinds: Sequence[str] = (),
+        remove_missing_roots: Sequence[str] = (),
+        progress: Progress | None = None,
     ) -> BuildReport:
-        """Embed new and changed documents; drop documents of `remove_missing_kinds` that are gone."""
+        """Embed new and changed documents and drop those that are gone; then bring BM25 in step.
+
+        A stored document that is not among `documents` is removed when it was read from a folder in
+        `remove_missing_roots`, or, when it came from no folder, its kind is in `remove_missing_kinds`. `progress` is
+        called with (passages done, passages to do) as batches are stored.
+        """
         stored = self.vectors.stored_documents()
         documents = list(documents)
         wanted = {document.id: content_hash(document) for document in documents}
         changed = [
-            document for document in documents if stored.get(document.id, ("", ""))[0] != wanted[document.id]
+            document
+            for document in documents
+            if document.id not in stored
+            or stored[document.id].content_hash != wanted[document.id]
+            or not stored[document.id].complete
         ]
         gone = [
             document_id
-            for document_id, (_, kind) in stored.items()
-            if document_id not in wanted and kind in remove_missing_kinds
+            for document_id, document in stored.items()
+            if document_id not in wanted
+            and (
+                document.root in remove_missing_roots
+                if document.root
+                else document.kind in remove_missing_kinds
+            )
         ]
+        started = time.perf_counter()
         self.vectors.delete_documents([document.id for document in changed if document.id in stored] + gone)
-        total = 0
+        storing = time.perf_counter() - started
+        chunked = [_counted(chunk_document(document)) for document in changed]
+        total = sum(len(chunks) for chunks in chunked)
+        if progress is not None:
+            progress(0, total)
+        embedding = 0.0
+        done = 0
         batch: list[Chunk] = []
-        # A batch always holds whole documents, so an interrupted build never leaves a document half-stored
-        # under its final hash: the next build sees it as missing and embeds it again.
-        for document in changed:
-            batch.extend(chunk_document(document))
-            if len(batch) >= self.batch_size:
-                total += self._store(batch, wanted)
-                batch = []
-        total += self._store(batch, wanted)
+        # A batch always holds whole documents, and every chunk records its document's chunk count, so a
+        # build that stops half-way leaves documents that the next build sees as incomplete and redoes.
+        for number, chunks in enumerate(chunked):
+            batch.extend(chunks)
+            if len(batch) < self.batch_size and number < len(chunked) - 1:
+                continue
+            if batch:
+                started = time.perf_counter()
+                vectors = self.embedder.embed([chunk.text for chunk in batch])
+                embedding += time.perf_counter() - started
+                started = time.perf_counter()
+                self.vectors.add(batch, vectors, wanted)
+                storing += time.perf_counter() - started
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+            batch = []
+        started = time.perf_counter()
+        if changed or gone:
+            self.vectors.new_generation()
+        self.sync_keywords()
+        keyword = time.perf_counter() - started
         updated = sum(document.id in stored for document in changed)
         return BuildReport(
             added=len(changed) - updated,
@@ -85,41 +171,197 @@ class KnowledgeIndex:
             unchanged=len(documents) - len(changed),
             removed=len(gone),
             chunks=total,
+            embedding_seconds=round(embedding, 3),
+            storing_seconds=round(storing, 3),
+            keyword_seconds=round(keyword, 3),
         )
 
-    def _store(self, chunks: list[Chunk], hashes: dict[str, str]) -> int:
-        if chunks:
-            self.vectors.add(chunks, self.embedder.embed([chunk.text for chunk in chunks]), hashes)
-        return len(chunks)
+    def sync_keywords(self) -> None:
+        """Bring the keyword index in step with Chroma when Chroma's generation has moved on."""
+        if self.keywords is None:
+            return
+        with self._sync_lock:
+            generation = self.vectors.generation()
+            if not self.keywords.in_step_with(generation):
+                self.keywords.sync(self.vectors, generation)
 
-    def search(self, query: str, k: int = 5, *, kinds: Sequence[str] = ()) -> list[Hit]:
+    # -- searching ----------------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        kinds: Sequence[str] = (),
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> list[Hit]:
         """The `k` best documents for `query`, each with its best-matching passage as the snippet."""
-        query = query.strip()
-        if len(query) > MAX_QUERY_CHARS:
-            raise InvalidQuery(f"the query has {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
-        if not _WORD.search(query):
-            return []
-        where: dict[str, Any] | None = {"kind": {"$in": list(kinds)}} if kinds else None
-        passages = self.vectors.query(self.embedder.embed([query])[0], n_results=max(k * 5, 20), where=where)
-        best: dict[str, StoredPassage] = {}
-        for passage in passages:
-            if passage.document_id not in best or passage.distance < best[passage.document_id].distance:
-                best[passage.document_id] = passage
-        ranked = sorted(best.values(), key=lambda passage: passage.distance)[:k]
-        return [_hit(passage) for passage in ranked]
+        if kinds:
+            filters = (filters or SearchFilters()).model_copy(update={"kinds": list(kinds)})
+        return self.search_many([query], k, filters=filters, mode=mode)[0]
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int = 5,
+        *,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+        min_similarity: float | None = None,
+    ) -> list[list[Hit]]:
+        """`search` for many queries at once (one embedding batch, one Chroma call).
+
+        Dense and hybrid search keep only passages whose cosine similarity to the query reaches
+        `min_similarity` (default: the index's), and keyword matches that reach it or hold most of the
+        query's term weight (`KEYWORD_COVERAGE`), so a query about something the index does not hold finds
+        nothing. Keyword-only search keeps every passage sharing a term.
+        """
+        floor = self.min_similarity if min_similarity is None else min_similarity
+        cleaned = [validate_query(query) for query in queries]
+        active = [query for query in cleaned if query is not None]
+        n = max(k * 10, 50)
+        dense: list[list[StoredPassage]] = [[] for _ in active]
+        keyword: list[list[KeywordMatch]] = [[] for _ in active]
+        similarity: list[dict[str, float]] = [{} for _ in active]
+        embedded: list[list[float]] = []
+        if active and mode != "keyword":
+            embedded = self.embedder.embed(active)
+            where = chroma_where(**_filter_fields(filters))
+            dense = self.vectors.query_many(embedded, n, where)
+            similarity = [{p.chunk_id: 1.0 - p.distance for p in found} for found in dense]
+            dense = [[p for p in found if 1.0 - p.distance >= floor] for found in dense]
+        if active and mode != "dense" and self.keywords is not None:
+            self.sync_keywords()
+            keyword = self.keywords.search_many(active, n, filters)
+            if mode == "hybrid" and floor > 0:
+                keyword = self._similar_enough(keyword, embedded, similarity, floor)
+        answers = iter(
+            self._fuse(found, matches, similar, k, mode)
+            for found, matches, similar in zip(dense, keyword, similarity, strict=True)
+        )
+        return [next(answers) if query is not None else [] for query in cleaned]
+
+    def _similar_enough(
+        self,
+        keyword: list[list[KeywordMatch]],
+        embedded: list[list[float]],
+        similarity: list[dict[str, float]],
+        floor: float,
+    ) -> list[list[KeywordMatch]]:
+        """Keyword matches whose passages reach the similarity floor (`similarity` learns them) or hold most
+        of the query's term weight (an error code, a product name the model does not know)."""
+        unknown = {m.chunk_id for number, found in enumerate(keyword) for m in found} - {
+            chunk_id for known in similarity for chunk_id in known
+        }
+        stored = self.vectors.embeddings(sorted(unknown))
+        kept = []
+        for number, found in enumerate(keyword):
+            query = np.asarray(embedded[number])
+            known = similarity[number]
+            for match in found:
+                if match.chunk_id not in known and match.chunk_id in stored:
+                    known[match.chunk_id] = float(query @ np.asarray(stored[match.chunk_id]))
+            kept.append(
+                [m for m in found if known.get(m.chunk_id, 0.0) >= floor or m.coverage >= KEYWORD_COVERAGE]
+            )
+        return kept
+
+    def _fuse(
+        self,
+        dense: list[StoredPassage],
+        keyword: list[KeywordMatch],
+        passage_similarity: dict[str, float],
+        k: int,
+        mode: SearchMode,
+    ) -> list[Hit]:
+        dense_rank = {passage.chunk_id: rank for rank, passage in enumerate(dense, start=1)}
+        keyword_rank = {match.chunk_id: rank for rank, match in enumerate(keyword, start=1)}
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+        if mode != "keyword":
+            rankings.append(list(dict.fromkeys(passage.document_id for passage in dense)))
+            weights.append(DENSE_WEIGHT)
+        if mode != "dense":
+            rankings.append(list(dict.fromkeys(match.document_id for match in keyword)))
+            weights.append(KEYWORD_WEIGHT)
+        candidates = {doc for ranking in rankings for doc in ranking}
+        reuse = self.reuse.counts(candidates) if self.reuse is not None and candidates else {}
+        fused = fuse_with_reuse(rankings, reuse, weights=weights)[:k]
+        # Each document's snippet is its passage with the best passage-level fused score; its similarity is
+        # that of its most similar passage among the candidates.
+        pairs = [(p.chunk_id, p.document_id) for p in dense] + [(m.chunk_id, m.document_id) for m in keyword]
+        passages_of: dict[str, list[str]] = {}
+        similarity: dict[str, float] = {}
+        for chunk_id, document_id in pairs:
+            passages_of.setdefault(document_id, [])
+            if chunk_id not in passages_of[document_id]:
+                passages_of[document_id].append(chunk_id)
+            if chunk_id in passage_similarity:
+                value = round(passage_similarity[chunk_id], 4)
+                similarity[document_id] = max(value, similarity.get(document_id, value))
+
+        def passage_score(chunk_id: str) -> float:
+            return sum(
+                weight / (RRF_K + ranks[chunk_id])
+                for ranks, weight in ((dense_rank, DENSE_WEIGHT), (keyword_rank, KEYWORD_WEIGHT))
+                if chunk_id in ranks
+            )
+
+        best = {document_id: max(passages_of[document_id], key=passage_score) for document_id, _ in fused}
+        known = {passage.chunk_id: passage for passage in dense}
+        known.update(self.vectors.passages([chunk_id for chunk_id in best.values() if chunk_id not in known]))
+        hits = []
+        for document_id, score in fused:
+            snippet = known.get(best[document_id])
+            if snippet is not None:  # None: removed by a build running beside this search
+                hits.append(_hit(snippet, score, reuse.get(document_id, 0), similarity.get(document_id)))
+        return hits
+
+    # -- feedback -----------------------------------------------------------------------------------------
+    def record_feedback(self, document_id: str, kind: FeedbackKind) -> int:
+        """Count one "helpful" or "solved" vote for an indexed document; returns its new reuse count."""
+        if self.reuse is None:
+            raise UnknownDocument("this index keeps no reuse counts")
+        if not self.vectors.has_document(document_id):
+            raise UnknownDocument(f"no document {document_id!r} in the knowledge index")
+        return self.reuse.record(document_id, kind)
+
+    def reuse_count(self, document_id: str) -> int:
+        return self.reuse.counts([document_id]).get(document_id, 0) if self.reuse is not None else 0
 
 
-def _hit(passage: StoredPassage) -> Hit:
+def _counted(chunks: list[Chunk]) -> list[Chunk]:
+    for chunk in chunks:
+        chunk.metadata["chunk_count"] = len(chunks)
+    return chunks
+
+
+def _filter_fields(filters: SearchFilters | None) -> dict[str, list[str]]:
+    if filters is None:
+        return {}
+    return {
+        "kinds": list(filters.kinds),
+        "products": filters.products,
+        "categories": filters.categories,
+        "audiences": filters.audiences,
+    }
+
+
+_RESERVED = {"document_id", "title", "kind", "source", "content_hash", "chunk_count", "root"}
+
+
+def _hit(passage: StoredPassage, score: float, reuse_count: int, similarity: float | None) -> Hit:
     metadata = passage.metadata
-    reserved = {"document_id", "title", "kind", "source", "content_hash"}
     return Hit(
         id=passage.document_id,
         title=str(metadata.get("title", passage.document_id)),
         kind=metadata.get("kind", "document"),  # type: ignore[arg-type]
-        score=round(1.0 - passage.distance, 4),
+        score=round(score, 4),
         snippet=_snippet(passage.text),
         source=str(metadata.get("source", "")),
-        metadata={key: value for key, value in metadata.items() if key not in reserved},
+        metadata={key: value for key, value in metadata.items() if key not in _RESERVED},
+        reuse_count=reuse_count,
+        similarity=similarity,
     )
 
 

@@ -1,4 +1,4 @@
-"""Models that cross the knowledge package's boundary: Practice, Document, Chunk, Hit."""
+"""Models that cross the knowledge package's boundary: Practice, Document, Chunk, Hit, SearchFilters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 DocumentKind = Literal["practice", "article", "solution", "document"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("practice", "article", "solution", "document")
 MetadataValue = str | int | float | bool
+FeedbackKind = Literal["helpful", "solved"]
+SearchMode = Literal["hybrid", "dense", "keyword"]
 
 
 class Practice(BaseModel):
@@ -39,7 +42,11 @@ class Practice(BaseModel):
 
 
 class Document(BaseModel):
-    """Something worth finding again: a practice, a knowledge article, a resolved case, a file."""
+    """Something worth finding again: a practice, a knowledge article, a resolved case, a file.
+
+    Metadata keys the index knows: `product`, `team`, `date` (ISO), `audience`, `categories` (comma
+    separated, with one `category_<id>: True` flag each, so they can be filtered).
+    """
 
     id: str
     title: str
@@ -62,7 +69,13 @@ class Chunk(BaseModel):
 
 
 class Hit(BaseModel):
-    """A document that matched a query, with the passage that matched best."""
+    """A document that matched a query, with the passage that matched best.
+
+    `score` is the fused score in [0, 1] (1.0: first for every retriever), in the order of the hits.
+    `reuse_count` is how often people marked the document helpful or as what solved their case (the KCS
+    reuse measure). `similarity` (cosine similarity of the query and the snippet's
+    passage, None when only the keyword search found it) is for relevance floors and not part of the JSON.
+    """
 
     id: str
     title: str
@@ -71,3 +84,17 @@ class Hit(BaseModel):
     snippet: str
     source: str
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    reuse_count: int = 0
+    similarity: float | None = Field(default=None, exclude=True)
+
+
+class SearchFilters(BaseModel):
+    """Metadata filters: a document must match one value of every field that is given."""
+
+    kinds: list[DocumentKind] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    audiences: list[str] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.kinds or self.products or self.categories or self.audiences)

@@ -1,18 +1,24 @@
-"""Chroma as the dense vector store: embedded and persistent in the index folder (server mode comes later)."""
+"""Chroma as the dense vector store: embedded and persistent in the index folder, or a `chroma run` server."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
+from knowledge.errors import IndexUnavailable
 from knowledge.models import Chunk, MetadataValue
 
 COLLECTION = "ocmf-knowledge"
+#: Chroma caps `$in` lists and batch sizes; reads and deletes go in slices of this many ids.
+ID_SLICE = 500
+QUERY_SLICE = 32
 
 
 @dataclass(frozen=True)
@@ -24,41 +30,155 @@ class StoredPassage:
     metadata: dict[str, MetadataValue]
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """What the store holds of one document: its content hash, kind, source folder and completeness."""
+
+    content_hash: str
+    kind: str
+    root: str
+    #: False when fewer chunks are stored than the document had (a build stopped half-way).
+    complete: bool
+
+
 class ChromaVectorStore:
-    """Chunks with their embeddings, in one cosine-distance collection."""
+    """Chunks with their embeddings, in one cosine-distance collection.
+
+    The collection's metadata holds a `generation` that changes on every build, so a keyword index made
+    from this content can tell cheaply whether it is still in step.
+    """
 
     def __init__(self, client: Any, collection: str = COLLECTION) -> None:
         self._client = client
+        self._name = collection
         self._collection = client.get_or_create_collection(
             collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
 
     @classmethod
     def persistent(cls, path: Path, collection: str = COLLECTION) -> ChromaVectorStore:
+        """Embedded Chroma, kept in `path`."""
         path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
         )
         return cls(client, collection)
 
+    @classmethod
+    def server(cls, url: str, collection: str = COLLECTION) -> ChromaVectorStore:
+        """A Chroma server (`chroma run`) at `url`, such as http://127.0.0.1:8001."""
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise IndexUnavailable(f"{url!r} is not a Chroma server URL such as http://127.0.0.1:8001")
+        port = parts.port or (443 if parts.scheme == "https" else 8000)
+        try:
+            client = chromadb.HttpClient(
+                host=parts.hostname,
+                port=port,
+                ssl=parts.scheme == "https",
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
+            return cls(client, collection)
+        except Exception as error:  # chromadb raises plain exceptions for connection failures
+            raise IndexUnavailable(f"cannot reach the Chroma server at {url}: {error}") from None
+
     def count(self) -> int:
         return int(self._collection.count())
 
-    def stored_documents(self) -> dict[str, tuple[str, str]]:
-        """`(content hash, kind)` of every stored document, by document id."""
-        stored = self._collection.get(include=["metadatas"])
-        documents: dict[str, tuple[str, str]] = {}
-        for metadata in stored["metadatas"] or []:
-            if metadata:
-                documents[str(metadata["document_id"])] = (
-                    str(metadata.get("content_hash", "")),
-                    str(metadata.get("kind", "")),
-                )
+    # -- the generation marker ----------------------------------------------------------------------------
+    def generation(self) -> str | None:
+        metadata = self._client.get_collection(self._name).metadata or {}
+        value = metadata.get("generation")
+        return str(value) if value else None
+
+    def new_generation(self) -> str:
+        generation = uuid.uuid4().hex
+        self._collection.modify(metadata={"generation": generation})
+        return generation
+
+    # -- what is stored -----------------------------------------------------------------------------------
+    def _all_metadatas(self, page: int = 5000) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            stored = self._collection.get(include=["metadatas"], limit=page, offset=offset)
+            metadatas = stored["metadatas"] or []
+            yield from (dict(metadata) for metadata in metadatas if metadata)
+            if len(stored["ids"]) < page:
+                return
+            offset += page
+
+    def stored_documents(self) -> dict[str, StoredDocument]:
+        """What is stored of every document, by document id."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for metadata in self._all_metadatas():
+            found.setdefault(str(metadata["document_id"]), []).append(metadata)
+        documents: dict[str, StoredDocument] = {}
+        for document_id, chunks in found.items():
+            first = chunks[0]
+            # Indexes written before chunk counts were kept have none: take them as complete.
+            expected = int(first.get("chunk_count", len(chunks)))
+            hashes = {str(chunk.get("content_hash", "")) for chunk in chunks}
+            documents[document_id] = StoredDocument(
+                content_hash=hashes.pop() if len(hashes) == 1 else "",
+                kind=str(first.get("kind", "")),
+                root=str(first.get("root", "")),
+                complete=len(chunks) == expected,
+            )
         return documents
 
+    def all_chunks(self, page: int = 5000) -> Iterator[StoredPassage]:
+        """Every stored chunk with its text and metadata, a page at a time."""
+        offset = 0
+        while True:
+            stored = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            yield from _passages(stored["ids"], stored["documents"], stored["metadatas"])
+            if len(stored["ids"]) < page:
+                return
+            offset += page
+
+    def chunks_of(self, document_ids: Sequence[str]) -> list[StoredPassage]:
+        """Every stored chunk of these documents, with its text and metadata."""
+        passages: list[StoredPassage] = []
+        for start in range(0, len(document_ids), ID_SLICE):
+            stored = self._collection.get(
+                where={"document_id": {"$in": list(document_ids[start : start + ID_SLICE])}},
+                include=["documents", "metadatas"],
+            )
+            passages += _passages(stored["ids"], stored["documents"], stored["metadatas"])
+        return passages
+
+    def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored embeddings by chunk id (those that exist)."""
+        if not chunk_ids:
+            return {}
+        stored = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        vectors = stored["embeddings"]
+        if vectors is None:
+            return {}
+        return {
+            chunk_id: list(map(float, vector))
+            for chunk_id, vector in zip(stored["ids"], vectors, strict=True)
+        }
+
+    def has_document(self, document_id: str) -> bool:
+        return bool(self._collection.get(where={"document_id": document_id}, limit=1, include=[])["ids"])
+
+    def passages(self, chunk_ids: Sequence[str]) -> dict[str, StoredPassage]:
+        """Stored chunks by id (those that exist)."""
+        if not chunk_ids:
+            return {}
+        stored = self._collection.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return {
+            passage.chunk_id: passage
+            for passage in _passages(stored["ids"], stored["documents"], stored["metadatas"])
+        }
+
+    # -- writing ------------------------------------------------------------------------------------------
     def add(
         self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]], content_hash: dict[str, str]
     ) -> None:
+        """Store chunks; a chunk's metadata should say how many chunks its document has (`chunk_count`),
+        so that `stored_documents` can tell a document a stopped build left half-stored."""
         if not chunks:
             return
         self._collection.upsert(
@@ -79,30 +199,80 @@ class ChromaVectorStore:
         )
 
     def delete_documents(self, document_ids: Sequence[str]) -> None:
-        if document_ids:
-            self._collection.delete(where={"document_id": {"$in": list(document_ids)}})
+        for start in range(0, len(document_ids), ID_SLICE):
+            self._collection.delete(
+                where={"document_id": {"$in": list(document_ids[start : start + ID_SLICE])}}
+            )
 
+    # -- searching ----------------------------------------------------------------------------------------
     def query(
         self, embedding: Sequence[float], n_results: int, where: dict[str, Any] | None = None
     ) -> list[StoredPassage]:
-        if self.count() == 0:
-            return []
-        result = self._collection.query(
-            query_embeddings=[list(embedding)],
-            n_results=min(n_results, self.count()),
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
-        passages = []
-        for chunk_id, text, metadata, distance in zip(
-            result["ids"][0],
-            (result["documents"] or [[]])[0],
-            (result["metadatas"] or [[]])[0],
-            (result["distances"] or [[]])[0],
-            strict=True,
-        ):
-            meta = dict(metadata or {})
-            passages.append(
-                StoredPassage(chunk_id, str(meta["document_id"]), float(distance), text or "", meta)
+        return self.query_many([embedding], n_results, where)[0]
+
+    def query_many(
+        self, embeddings: Sequence[Sequence[float]], n_results: int, where: dict[str, Any] | None = None
+    ) -> list[list[StoredPassage]]:
+        """The nearest passages to each embedding (one Chroma call per slice of queries)."""
+        count = self.count()
+        if count == 0 or not embeddings:
+            return [[] for _ in embeddings]
+        answers: list[list[StoredPassage]] = []
+        # Chroma answers a query call with one SQL statement; too many queries at once overflow its variables.
+        for start in range(0, len(embeddings), QUERY_SLICE):
+            result = self._collection.query(
+                query_embeddings=[list(embedding) for embedding in embeddings[start : start + QUERY_SLICE]],
+                n_results=min(n_results, count),
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
             )
-        return passages
+            for number, ids in enumerate(result["ids"]):
+                answers.append(
+                    _passages(
+                        ids,
+                        (result["documents"] or [])[number],
+                        (result["metadatas"] or [])[number],
+                        (result["distances"] or [])[number],
+                    )
+                )
+        return answers
+
+
+def _passages(
+    ids: Sequence[str],
+    texts: Sequence[str | None] | None,
+    metadatas: Sequence[Any] | None,
+    distances: Sequence[float] | None = None,
+) -> list[StoredPassage]:
+    passages = []
+    for number, chunk_id in enumerate(ids):
+        metadata = dict((metadatas or [])[number] or {})
+        passages.append(
+            StoredPassage(
+                chunk_id,
+                str(metadata.get("document_id", chunk_id)),
+                float(distances[number]) if distances is not None else float("nan"),
+                (texts or [])[number] or "",
+                metadata,
+            )
+        )
+    return passages
+
+
+def chroma_where(
+    kinds: Sequence[str] = (),
+    products: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    audiences: Sequence[str] = (),
+) -> dict[str, Any] | None:
+    """A Chroma `where` clause: one of the values of every field that is given."""
+    clauses: list[dict[str, Any]] = []
+    for field, values in (("kind", kinds), ("product", products), ("audience", audiences)):
+        if values:
+            clauses.append({field: {"$in": list(values)}})
+    if categories:
+        flags = [{f"category_{category}": True} for category in categories]
+        clauses.append(flags[0] if len(flags) == 1 else {"$or": flags})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
