@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from advisor.models import Citation, Recommendation
+from advisor.models import Citation, Recommendation, TrackedRecommendation
+from advisor.outcomes import describe_outcome
 from knowledge.models import Hit
 from metrics.definitions import METRICS_BY_ID, MetricDefinition
 from metrics.models import MetricValue
 from prompts import render
 
-Intent = Literal["next_steps", "search", "metric", "empty"]
+Intent = Literal["next_steps", "why_that", "search", "metric", "recommendations", "empty"]
 
 MAX_MESSAGE_CHARS = 4000
 #: Cosine similarity below which a passage is not considered an answer.
@@ -37,11 +38,26 @@ class Understanding:
     metric_id: str | None = None
 
 
-def understand(message: str) -> Understanding:
-    """The intent of a message: a question about a metric, a request for next steps, or a search."""
+_TRACKED = re.compile(
+    r"\b(show|list|status|track\w*|progress)\b.*\brecommendations?\b|\bwhat did we (accept|start|do)\b",
+    re.IGNORECASE,
+)
+_WHY_THAT = re.compile(r"^\W*(why|how come)\b.{0,40}\b(that|this|it|one|first)\b", re.IGNORECASE)
+
+
+def understand(message: str, previous: str | None = None) -> Understanding:
+    """The intent of a message: a metric question, next steps, tracked recommendations, a follow-up, or a search.
+
+    `previous` is the intent of the advisor's last answer in the conversation, for follow-ups such as
+    "why that one?".
+    """
     text = message.strip()
     if not re.search(r"\w", text):
         return Understanding("empty")
+    if previous == "next_steps" and _WHY_THAT.search(text) and len(text) <= 60:
+        return Understanding("why_that")
+    if _TRACKED.search(text):
+        return Understanding("recommendations")
     metric_id = mentioned_metric(text)
     if metric_id and _METRIC_QUESTION.search(text) and not re.search(r"\bimprove\b", text, re.IGNORECASE):
         return Understanding("metric", metric_id)
@@ -67,10 +83,7 @@ def compose_empty() -> tuple[str, list[Citation]]:
 
 def compose_next_steps(recommendations: list[Recommendation], period: str) -> tuple[str, list[Citation]]:
     answer = render("chat_next_steps.md", recommendations=recommendations, period=period)
-    citations = [
-        Citation(id=rec.practice_id, title=rec.title, kind="practice", url=f"/practices/{rec.practice_id}")
-        for rec in recommendations
-    ]
+    citations = [practice_citation(rec) for rec in recommendations]
     metric_ids = dict.fromkeys(target for rec in recommendations for target in rec.targets)
     citations += [
         metric_citation(METRICS_BY_ID[metric_id]) for metric_id in metric_ids if metric_id in METRICS_BY_ID
@@ -78,8 +91,32 @@ def compose_next_steps(recommendations: list[Recommendation], period: str) -> tu
     return answer, citations
 
 
+def compose_why(recommendations: list[Recommendation]) -> tuple[str, list[Citation]]:
+    answer = render("chat_why.md", recommendations=recommendations)
+    return answer, [practice_citation(rec) for rec in recommendations]
+
+
+def compose_tracked(tracked: list[TrackedRecommendation]) -> tuple[str, list[Citation]]:
+    answer = render("chat_tracked.md", tracked=tracked, describe_outcome=describe_outcome)
+    seen: dict[str, Citation] = {}
+    for rec in tracked:
+        seen.setdefault(rec.practice_id, practice_citation(rec))
+    return answer, list(seen.values())
+
+
+def practice_citation(recommendation: Recommendation) -> Citation:
+    return Citation(
+        id=recommendation.practice_id,
+        title=recommendation.title,
+        kind="practice",
+        url=f"/practices/{recommendation.practice_id}",
+    )
+
+
 def compose_search(hits: list[Hit]) -> tuple[str, list[Citation]]:
-    relevant = [hit for hit in hits if hit.score >= RELEVANCE_FLOOR]
+    # `similarity` is the cosine of query and passage; keyword-only hits (None) already passed the index's
+    # own floor on the share of the query's terms they match.
+    relevant = [hit for hit in hits if hit.similarity is None or hit.similarity >= RELEVANCE_FLOOR]
     answer = render("chat_search.md", hits=relevant)
     return answer, [hit_citation(hit) for hit in relevant]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -42,14 +43,77 @@ class Citation(BaseModel):
     url: str
 
 
+ChatIntent = Literal["next_steps", "search", "metric", "recommendations", "empty"]
+
+
 class ChatAnswer(BaseModel):
     answer: str
     citations: list[Citation]
     conversation_id: str
-    intent: Literal["next_steps", "search", "metric", "empty"] = "search"
+    intent: ChatIntent = "search"
+    #: What the advisor had to correct or could not do (e.g. a citation to an unknown source removed).
+    flags: list[str] = Field(default_factory=list)
 
 
 class ChatTurn(BaseModel):
     role: Literal["user", "advisor"]
     text: str
     citations: list[Citation] = Field(default_factory=list)
+    intent: ChatIntent | None = None
+
+
+RecommendationStatus = Literal["proposed", "accepted", "in_progress", "done", "dismissed"]
+
+
+class StatusChange(BaseModel):
+    """One step in a recommendation's life: who moved it, when, and why."""
+
+    from_status: RecommendationStatus | None
+    to_status: RecommendationStatus
+    actor: str
+    at: datetime
+    reason: str | None = None
+
+
+class MetricOutcome(BaseModel):
+    """A targeted metric over equal windows before and after the step: the measured effect."""
+
+    metric_id: str
+    name: str
+    unit: str
+    direction: Literal["lower", "higher"]
+    before_start: date
+    before_end: date
+    before_value: float | None
+    before_n: int
+    after_start: date
+    after_end: date
+    after_value: float | None
+    after_n: int
+
+    @property
+    def change(self) -> float | None:
+        if self.before_value is None or self.after_value is None:
+            return None
+        return round(self.after_value - self.before_value, 4)
+
+    @property
+    def improved(self) -> bool | None:
+        change = self.change
+        if change is None:
+            return None
+        return change < 0 if self.direction == "lower" else change > 0
+
+
+class TrackedRecommendation(Recommendation):
+    """A recommendation as stored: its id, where it stands, its history and, once done, its outcome."""
+
+    id: str
+    organisation: str
+    period_start: date
+    period_end: date
+    status: RecommendationStatus
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusChange] = Field(default_factory=list)
+    outcomes: list[MetricOutcome] = Field(default_factory=list)

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from advisor import chat
-from advisor.models import ChatAnswer, ChatTurn, Recommendation
+from advisor.conversation import ChatResponder, ChatToken, ConversationMemory
+from advisor.llm import Phraser
+from advisor.models import ChatAnswer, ChatTurn, Recommendation, RecommendationStatus, TrackedRecommendation
+from advisor.outcomes import evidence_by_practice, measure_outcomes, solution_document
 from advisor.ranking import rank_next_steps
-from knowledge.documents import article_document, folder_documents, practice_document, unique_documents
-from knowledge.index import BuildReport, KnowledgeIndex
-from knowledge.models import Document, Hit, Practice
-from metrics.models import Period, Scorecard
+from advisor.recommendation_store import RecommendationStore
+from knowledge.documents import (
+    DEFAULT_MAX_BYTES,
+    article_document,
+    folder_documents,
+    practice_document,
+    unique_documents,
+)
+from knowledge.errors import InvalidDocument
+from knowledge.evaluation import Qrels, RetrievalScores, evaluate_retrievers
+from knowledge.index import BuildReport, KnowledgeIndex, Progress
+from knowledge.models import Document, FeedbackKind, Hit, Practice, SearchFilters, SearchMode
+from metrics.models import Dimension, Period, Scorecard
 from metrics.scorecard import compute_scorecard
 from metrics.store import OrganisationStore, open_store
 
-MAX_CONVERSATIONS = 1000
+#: Scorecards kept in memory (each period or drill-down asked for is computed once).
+MAX_CACHED_SCORECARDS = 64
 
 
 class Advisor:
@@ -30,15 +42,18 @@ class Advisor:
         data_dir: Path,
         index: KnowledgeIndex,
         practices: Sequence[Practice],
+        recommendations: RecommendationStore,
+        phraser: Phraser | None = None,
         min_group_size: int = 5,
     ) -> None:
         self.data_dir = data_dir
         self.index = index
+        self.recommendations = recommendations
         self.practices = {practice.id: practice for practice in practices}
         self.min_group_size = min_group_size
         self._stores: dict[Path, OrganisationStore] = {}
-        self._scorecards: dict[tuple[Path, Period | None], Scorecard] = {}
-        self._conversations: OrderedDict[str, list[ChatTurn]] = OrderedDict()
+        self._scorecards: OrderedDict[tuple[Path, Period | None, Dimension | None], Scorecard] = OrderedDict()
+        self._chat = ChatResponder(self, phraser, ConversationMemory())
         self._lock = threading.Lock()
 
     # -- metrics -----------------------------------------------------------------------------------------
@@ -49,87 +64,175 @@ class Advisor:
                 self._stores[path] = open_store(path)
             return self._stores[path]
 
-    def scorecard(self, period: Period | None = None, data_dir: Path | None = None) -> Scorecard:
-        """The scorecard for `period` (default: the last three full months of data), computed once."""
-        key = ((data_dir or self.data_dir).resolve(), period)
-        if key not in self._scorecards:
-            self._scorecards[key] = compute_scorecard(
-                self.store(data_dir), period, min_group_size=self.min_group_size
+    def scorecard(
+        self, period: Period | None = None, data_dir: Path | None = None, *, by: Dimension | None = None
+    ) -> Scorecard:
+        """The scorecard for `period` (default: the last three full months of data), computed once.
+
+        `by` adds a drill-down by team, product, channel or segment (small groups suppressed)."""
+        key = ((data_dir or self.data_dir).resolve(), period, by)
+        with self._lock:
+            cached = self._scorecards.get(key)
+        if cached is None:
+            cached = compute_scorecard(
+                self.store(data_dir), period, min_group_size=self.min_group_size, by=by
             )
-        return self._scorecards[key]
+            with self._lock:
+                self._scorecards[key] = cached
+                while len(self._scorecards) > MAX_CACHED_SCORECARDS:
+                    self._scorecards.popitem(last=False)
+        return cached
 
     def next_steps(
         self, period: Period | None = None, data_dir: Path | None = None, *, limit: int = 5
     ) -> list[Recommendation]:
-        return rank_next_steps(self.scorecard(period, data_dir), list(self.practices.values()), limit=limit)
+        """Ranked next steps, using the organisation's own measured outcomes as evidence."""
+        evidence = evidence_by_practice(self.recommendations.list(organisation=self.organisation(data_dir)))
+        return rank_next_steps(
+            self.scorecard(period, data_dir), list(self.practices.values()), limit=limit, evidence=evidence
+        )
+
+    # -- tracked recommendations -------------------------------------------------------------------------
+    def organisation(self, data_dir: Path | None = None) -> str:
+        """The name recommendations are stored under: the data folder's name."""
+        return (data_dir or self.data_dir).resolve().name
+
+    def propose_next_steps(
+        self, period: Period | None = None, *, actor: str = "advisor", at: datetime | None = None
+    ) -> list[TrackedRecommendation]:
+        """Store the current next steps as proposals (an open one for the same practice is kept)."""
+        scorecard = self.scorecard(period)
+        used = Period(scorecard.period.start, scorecard.period.end)
+        return self.recommendations.propose(
+            self.next_steps(period), organisation=self.organisation(), period=used, actor=actor, at=at
+        )
+
+    def move_recommendation(
+        self,
+        recommendation_id: str,
+        to_status: RecommendationStatus,
+        *,
+        actor: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> TrackedRecommendation:
+        """One lifecycle step; reaching `done` measures the outcome and indexes it as a prior solution."""
+        moved = self.recommendations.transition(
+            recommendation_id, to_status, actor=actor, reason=reason, at=at
+        )
+        if to_status != "done":
+            return moved
+        time_range = self.store().time_range()
+        if time_range is None:
+            return moved
+        data_end = time_range[1].date() + timedelta(days=1)
+        outcomes = measure_outcomes(moved, lambda window: self.scorecard(window), data_end)
+        measured = self.recommendations.record_outcomes(recommendation_id, outcomes)
+        self.index.build([solution_document(measured)])
+        return measured
 
     # -- knowledge ---------------------------------------------------------------------------------------
-    def documents(self, data_dir: Path | None = None, paths: Iterable[Path] = ()) -> list[Document]:
-        """The practices, the organisation's knowledge articles, and any folders given."""
+    def documents(
+        self,
+        data_dir: Path | None = None,
+        paths: Iterable[Path] = (),
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        problems: list[InvalidDocument] | None = None,
+    ) -> list[Document]:
+        """The practices, the organisation's knowledge articles, any folders given, and done
+        recommendations. Files over `max_bytes` or unreadable raise, or go to `problems` when given."""
         documents = [practice_document(practice) for practice in self.practices.values()]
         store = self.store(data_dir) if (data_dir or self.data_dir).is_dir() else None
         if store is not None and "articles" in store.tables:
             cursor = store.cursor()
-            result = cursor.execute("SELECT id, title, body, audience, state, product FROM articles")
+            result = cursor.execute(
+                "SELECT id, title, body, audience, state, product, first_known_at FROM articles"
+            )
             columns = [column[0] for column in result.description or []]
             documents += [article_document(dict(zip(columns, row, strict=True))) for row in result.fetchall()]
         for path in paths:
-            documents += list(folder_documents(path))
+            documents += list(folder_documents(path, max_bytes=max_bytes, problems=problems))
+        done = self.recommendations.list(
+            organisation=self.organisation(data_dir), statuses=frozenset({"done"})
+        )
+        documents += [solution_document(recommendation) for recommendation in done]
         return unique_documents(documents)
 
-    def build_index(self, data_dir: Path | None = None, paths: Iterable[Path] = ()) -> BuildReport:
-        return self.index.build(self.documents(data_dir, paths), remove_missing_kinds=("practice", "article"))
+    def build_index(
+        self,
+        data_dir: Path | None = None,
+        paths: Iterable[Path] = (),
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        problems: list[InvalidDocument] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildReport:
+        """Bring the index in step: practices, articles and solutions that are gone are removed, and so are
+        files deleted from the folders given."""
+        paths = list(paths)
+        return self.index.build(
+            self.documents(data_dir, paths, max_bytes=max_bytes, problems=problems),
+            remove_missing_kinds=("practice", "article", "solution"),
+            remove_missing_roots=[str(path.resolve()) for path in paths],
+            progress=progress,
+        )
 
     def ensure_index(self) -> BuildReport | None:
         """Build the index when it is empty (first start); otherwise leave it as it is."""
         return self.build_index() if self.index.is_empty() else None
 
-    def search(self, query: str, k: int = 5, *, kinds: Sequence[str] = ()) -> list[Hit]:
-        return self.index.search(query, k, kinds=kinds)
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        kinds: Sequence[str] = (),
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> list[Hit]:
+        """Hybrid search (dense + BM25, reciprocal rank fusion, reuse boost), grouped by document."""
+        return self.index.search(query, k, kinds=kinds, filters=filters, mode=mode)
+
+    def search_many(
+        self, queries: Sequence[str], k: int = 5, *, filters: SearchFilters | None = None
+    ) -> list[list[Hit]]:
+        return self.index.search_many(queries, k, filters=filters)
+
+    def record_feedback(self, document_id: str, kind: FeedbackKind) -> int:
+        """A hit marked "helpful" or a solution marked "solved": the document's reuse count goes up by
+        one (returned). Raises UnknownDocument for an id that is not indexed."""
+        return self.index.record_feedback(document_id, kind)
+
+    def evaluate_retrieval(
+        self, queries: Mapping[str, str], qrels: Qrels, *, min_similarity: float | None = None
+    ) -> dict[str, RetrievalScores]:
+        """Recall@1/5/10, MRR@10 and nDCG@10 of keyword, dense and hybrid search over the index."""
+
+        def search(texts: Sequence[str], mode: str) -> list[list[str]]:
+            found = self.index.search_many(
+                texts,
+                10,
+                mode=mode,  # type: ignore[arg-type]
+                min_similarity=min_similarity,
+            )
+            return [[hit.id for hit in hits] for hits in found]
+
+        return evaluate_retrievers(search, queries, qrels)
 
     # -- chat --------------------------------------------------------------------------------------------
     def chat(self, message: str, conversation_id: str | None = None) -> ChatAnswer:
-        """Answer one message with citations; no LLM is needed."""
-        conversation_id = conversation_id or uuid.uuid4().hex
-        message = message.strip()
-        if len(message) > chat.MAX_MESSAGE_CHARS:
-            answer = (
-                f"That message has {len(message):,} characters; please keep it under "
-                f"{chat.MAX_MESSAGE_CHARS:,} and ask one thing at a time."
-            )
-            return ChatAnswer(answer=answer, citations=[], conversation_id=conversation_id, intent="empty")
-        understanding = chat.understand(message)
-        if understanding.intent == "empty":
-            text, citations = chat.compose_empty()
-        elif understanding.intent == "metric" and understanding.metric_id:
-            scorecard = self.scorecard()
-            text, citations = chat.compose_metric(
-                scorecard.metric(understanding.metric_id), _period_label(scorecard)
-            )
-        elif understanding.intent == "next_steps":
-            scorecard = self.scorecard()
-            text, citations = chat.compose_next_steps(self.next_steps(limit=3), _period_label(scorecard))
-        else:
-            text, citations = chat.compose_search(self.search(message, k=4))
-        self._remember(
-            conversation_id,
-            [ChatTurn(role="user", text=message), ChatTurn(role="advisor", text=text, citations=citations)],
-        )
-        return ChatAnswer(
-            answer=text, citations=citations, conversation_id=conversation_id, intent=understanding.intent
-        )
+        """Answer one message with citations (composed without an LLM unless one is configured)."""
+        return self._chat.answer(message, conversation_id)
 
-    def _remember(self, conversation_id: str, turns: list[ChatTurn]) -> None:
-        # Conversations live in memory until the application database arrives; keep the most recent ones.
-        with self._lock:
-            self._conversations.setdefault(conversation_id, []).extend(turns)
-            self._conversations.move_to_end(conversation_id)
-            while len(self._conversations) > MAX_CONVERSATIONS:
-                self._conversations.popitem(last=False)
+    def chat_stream(
+        self, message: str, conversation_id: str | None = None
+    ) -> Iterator[ChatToken | ChatAnswer]:
+        """The answer as it is written, then the final ChatAnswer."""
+        return self._chat.stream(message, conversation_id)
 
     def conversation(self, conversation_id: str) -> list[ChatTurn]:
-        with self._lock:
-            return list(self._conversations.get(conversation_id, []))
+        return self._chat.memory.turns(conversation_id)
 
     def article(self, article_id: str) -> dict[str, object] | None:
         """One row of the organisation's `articles` table, or None."""
@@ -141,7 +244,3 @@ class Advisor:
         if row is None:
             return None
         return dict(zip([column[0] for column in result.description or []], row, strict=True))
-
-
-def _period_label(scorecard: Scorecard) -> str:
-    return f"{scorecard.period.start.isoformat()}..{scorecard.period.end.isoformat()}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,29 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     min_group_size: int = Field(5, ge=1, description="smallest group shown in a drill-down or metric")
+    # -- knowledge index (issue 4) ----------------------------------------------------------------------
+    chroma_url: str | None = Field(
+        None,
+        description="a Chroma server (`chroma run`) such as http://127.0.0.1:8001; unset: embedded Chroma",
+    )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not re.match(r"^https?://[^/\s:]+(:\d{1,5})?/?$", value.strip()):
+            raise ValueError(f"{value!r} is not a Chroma server URL such as http://127.0.0.1:8001")
+        return value.strip() if value is not None else None
+
+    # -- end of knowledge index -------------------------------------------------------------------------
+    import_max_file_bytes: int = Field(
+        2 * 1024**3, ge=1, description="`advisor import` refuses export files larger than this (bytes)"
+    )
+    database_url: str = Field(
+        "sqlite:///var/advisor.db",
+        description="application state (recommendations, outcomes): any SQLAlchemy URL",
+    )
 
     @field_validator("embedding_model")
     @classmethod

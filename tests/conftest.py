@@ -27,6 +27,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(key)
     monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "no-data"))
     monkeypatch.setenv("ADVISOR_INDEX_DIR", str(tmp_path / "no-index"))
+    monkeypatch.setenv("ADVISOR_DATABASE_URL", f"sqlite:///{tmp_path}/advisor.db")
     get_settings.cache_clear()
 
 
@@ -49,7 +50,12 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Settings:
-    return Settings(data_dir=demo_dir, index_dir=tmp_path_factory.mktemp("index"))
+    state = tmp_path_factory.mktemp("state")
+    return Settings(
+        data_dir=demo_dir,
+        index_dir=tmp_path_factory.mktemp("index"),
+        database_url=f"sqlite:///{state}/advisor.db",
+    )
 
 
 @pytest.fixture(scope="session")

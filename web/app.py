@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from advisor.composition import build_advisor
+from advisor.errors import AdvisorError, InvalidTransition, RecommendationNotFound, StateUnavailable
 from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from knowledge.errors import InvalidQuery, KnowledgeError
 from metrics.errors import InvalidPeriod, MetricsError
 from web.rendering import STATIC_DIR, build_templates
-from web.routes import api, pages
+from web.routes import api, chat_stream, pages, recommendations
 
 
 def create_app(settings: Settings | None = None, *, advisor: Advisor | None = None) -> FastAPI:
@@ -35,12 +36,15 @@ def create_app(settings: Settings | None = None, *, advisor: Advisor | None = No
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(chat_stream.router)
+    app.include_router(recommendations.router)
     app.include_router(pages.router)
 
     @app.exception_handler(MetricsError)
     @app.exception_handler(KnowledgeError)
+    @app.exception_handler(AdvisorError)
     async def domain_error(request: Request, error: Exception) -> Response:
-        status = 422 if isinstance(error, InvalidPeriod | InvalidQuery) else 400
+        status = _status_for(error)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(error)}, status_code=status)
         return app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
@@ -48,3 +52,16 @@ def create_app(settings: Settings | None = None, *, advisor: Advisor | None = No
         )
 
     return app
+
+
+def _status_for(error: Exception) -> int:
+    """HTTP status for a domain error: what the client asked cannot be done, or the state is unavailable."""
+    if isinstance(error, RecommendationNotFound):
+        return 404
+    if isinstance(error, InvalidTransition):
+        return 409
+    if isinstance(error, StateUnavailable):
+        return 503
+    if isinstance(error, InvalidPeriod | InvalidQuery):
+        return 422
+    return 400

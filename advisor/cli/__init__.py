@@ -1,6 +1,19 @@
 """The `advisor` command line: an edge that parses arguments, calls the Advisor and prints."""
 
-from advisor.cli import advisor_commands, knowledge_commands, metrics_commands
+from advisor.cli import (
+    advisor_commands,
+    import_commands,
+    knowledge_commands,
+    metrics_commands,
+    recommendation_commands,
+)
 from advisor.cli.app import app
 
-__all__ = ["advisor_commands", "app", "knowledge_commands", "metrics_commands"]
+__all__ = [
+    "advisor_commands",
+    "app",
+    "import_commands",
+    "knowledge_commands",
+    "metrics_commands",
+    "recommendation_commands",
+]

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from advisor.composition import build_advisor
+from advisor.errors import AdvisorError
 from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from knowledge.errors import KnowledgeError
@@ -30,7 +31,7 @@ def clean_errors() -> Iterator[None]:
     """Domain errors become one readable line and exit code 2, not a traceback."""
     try:
         yield
-    except (MetricsError, KnowledgeError, ValueError) as error:
+    except (MetricsError, KnowledgeError, AdvisorError, ValueError) as error:
         errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 

@@ -77,7 +77,7 @@ def test_index_then_search_json_contract(tmp_path: Path) -> None:
     assert code == 0, output
     hits = json.loads(output)["hits"]
     assert hits[0]["id"] == "vpn.md" and hits[0]["kind"] == "document"
-    assert set(hits[0]) == {"id", "title", "kind", "score", "snippet", "source"}
+    assert set(hits[0]) == {"id", "title", "kind", "score", "snippet", "source", "reuse_count"}
 
 
 def test_errors_are_one_clear_line(tmp_path: Path) -> None:
@@ -108,7 +108,29 @@ def test_the_installed_entry_point_asks_a_question(
     result = subprocess.run(
         [str(advisor_command), "ask", "How is C6 computed?", "--data", str(demo_dir)],
         capture_output=True, text=True, timeout=300, check=False,
-        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "ADVISOR_INDEX_DIR": str(tmp_path / "index"), "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "ADVISOR_INDEX_DIR": str(tmp_path / "index"), "HOME": str(tmp_path),
+             "ADVISOR_DATABASE_URL": f"sqlite:///{tmp_path}/state.db"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Hand-offs per ticket" in result.stdout and "[metric:C6]" in result.stdout
+
+
+def test_recommendations_commands_track_a_step(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(demo_dir))
+    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(tmp_path / "index"))
+    code, output = run("recommendations", "propose", "--actor", "maria")
+    assert code == 0, output
+    code, output = run("recommendations", "list", "--json")
+    stored = json.loads(output)["recommendations"]
+    assert stored and {rec["status"] for rec in stored} == {"proposed"}
+    short = stored[0]["id"][:8]
+    code, output = run("recommendations", "accept", short, "--actor", "maria")
+    assert code == 0, output
+    code, output = run("recommendations", "done", short)
+    assert code == 2 and "a recommendation that is accepted cannot become done" in output
+    code, output = run("recommendations", "dismiss", short, "--reason", "not now", "--at", "31/12/2026")
+    assert code == 2 and "is not a date like 2026-06-01" in output
+    code, output = run("recommendations", "list", "--json", "--status", "accepted")
+    assert [rec["id"] for rec in json.loads(output)["recommendations"]] == [stored[0]["id"]]

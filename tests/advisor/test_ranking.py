@@ -62,11 +62,11 @@ def test_leverage_across_weak_metrics_beats_a_single_one() -> None:
 
 
 def test_worsening_beats_stable_and_quick_wins_break_ties() -> None:
-    stable = metric("C6", "weak", 30.0)
+    stable = metric("B1", "weak", 30.0)
     worse = metric("B2", "weak", 30.0, change_vs_previous=0.5, previous=1.0)
-    assert [concern.metric.id for concern in concerns(scorecard(stable, worse))] == ["B2", "C6"]
+    assert [concern.metric.id for concern in concerns(scorecard(stable, worse))] == ["B2", "B1"]
     tied = rank_next_steps(
-        scorecard(stable), [practice("large", ["C6"], "L"), practice("small", ["C6"], "S")]
+        scorecard(stable), [practice("large", ["B1"], "L"), practice("small", ["B1"], "S")]
     )
     assert [rec.practice_id for rec in tied] == ["small", "large"]
 
@@ -90,3 +90,45 @@ def test_a_suppressed_metric_is_not_a_measurement_gap() -> None:
 
 def test_nothing_weak_means_no_recommendation() -> None:
     assert rank_next_steps(scorecard(metric("C6", "strong", 90.0)), [practice("swarm", ["C6"])]) == []
+
+
+def test_the_organisations_own_evidence_moves_a_practice_up_and_is_cited() -> None:
+    from advisor.models import MetricOutcome
+
+    def outcome(before: float, after: float) -> MetricOutcome:
+        return MetricOutcome(
+            metric_id="C6", name="Hand-offs per ticket", unit="hand-offs", direction="lower",
+            before_start=date(2026, 3, 1), before_end=date(2026, 6, 1), before_value=before, before_n=40,
+            after_start=date(2026, 6, 1), after_end=date(2026, 9, 1), after_value=after, after_n=42,
+        )  # fmt: skip
+
+    card = scorecard(metric("C6", "weak", 30.0))
+    practices = [
+        practice("a-route", ["C6"], "S"),
+        practice("b-swarm", ["C6"], "L"),
+        practice("c-worse", ["C6"], "S"),
+    ]
+    ranked = rank_next_steps(
+        card, practices, evidence={"b-swarm": [outcome(2.4, 1.1)], "c-worse": [outcome(1.0, 1.5)]}
+    )
+    assert [rec.practice_id for rec in ranked] == ["b-swarm", "a-route", "c-worse"]
+    assert "Our own evidence: C6 Hand-offs per ticket fell from 2.4 to 1.1 hand-offs" in ranked[0].why
+
+
+def test_leading_measures_come_before_lagging_ones_and_activity_counts_half() -> None:
+    lagging = metric("C4", "weak", 30.0)
+    leading = metric("K3", "weak", 30.0)
+    coaching = metric("K6", "weak", 30.0, kind="activity")
+    assert [concern.metric.id for concern in concerns(scorecard(lagging, leading, coaching))] == [
+        "K3",
+        "C4",
+        "K6",
+    ]
+
+
+def test_alternatives_reach_the_other_weak_metrics_first() -> None:
+    card = scorecard(metric("C6", "weak", 10.0), metric("B2", "weak", 40.0))
+    practices = [practice("swarm", ["C6"]), practice("route", ["C6"]), practice("smile-review", ["B2"])]
+    ranked = rank_next_steps(card, practices)
+    # the second step answers B2, which the first does not, before another way to fix C6
+    assert [rec.practice_id for rec in ranked] == ["route", "smile-review", "swarm"]

@@ -94,8 +94,30 @@ def test_search_api(server_url: str) -> None:
         f"{server_url}/api/search", params={"q": "swarming on complex cases", "k": 3}, timeout=30
     ).json()
     assert len(body["hits"]) == 3
-    assert set(body["hits"][0]) == {"id", "title", "kind", "score", "snippet", "source"}
+    assert set(body["hits"][0]) == {"id", "title", "kind", "score", "snippet", "source", "reuse_count"}
 
 
 def test_unknown_practice_is_a_404(server_url: str) -> None:
     assert httpx.get(f"{server_url}/practices/nope").status_code == 404
+
+
+def test_chat_streams_tokens_then_the_answer_as_server_sent_events(server_url: str) -> None:
+    import json
+
+    events: list[tuple[str, dict[str, object]]] = []
+    with httpx.stream(
+        "POST", f"{server_url}/api/chat/stream", json={"message": "What should we improve next?"}, timeout=60
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        name = ""
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line.removeprefix("data: "))))
+    names = [name for name, _ in events]
+    assert names[-1] == "answer" and set(names[:-1]) == {"token"} and len(names) > 3
+    answer = events[-1][1]
+    assert "".join(str(data["text"]) for _, data in events[:-1]) == answer["answer"]
+    assert answer["citations"] and answer["conversation_id"]

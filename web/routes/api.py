@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from advisor.models import ChatAnswer
-from metrics.models import Period
+from metrics.models import Dimension, Period
 from web.dependencies import AdvisorDep
 
 router = APIRouter()
@@ -28,8 +28,12 @@ def healthz(advisor: AdvisorDep) -> dict[str, Any]:
 def scorecard(
     advisor: AdvisorDep,
     period: Annotated[str | None, Query(description="START..END, END excluded")] = None,
+    by: Annotated[
+        Dimension | None,
+        Query(description="drill down by team, product, channel or segment; small groups are suppressed"),
+    ] = None,
 ) -> dict[str, Any]:
-    return advisor.scorecard(Period.parse(period) if period else None).model_dump(mode="json")
+    return advisor.scorecard(Period.parse(period) if period else None, by=by).model_dump(mode="json")
 
 
 @router.get("/api/next-steps")

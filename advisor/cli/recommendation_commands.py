@@ -1,0 +1,140 @@
+"""Commands that track recommendations through their lifecycle: propose, accept, start, done, dismiss."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from advisor.cli.app import advisor_with, app, clean_errors, console, parse_period, print_json
+from advisor.models import RecommendationStatus, TrackedRecommendation
+from advisor.outcomes import describe_outcome
+
+recommendations_app = typer.Typer(help="Track recommendations until they worked.", no_args_is_help=True)
+app.add_typer(recommendations_app, name="recommendations")
+
+ActorOption = Annotated[
+    str | None, typer.Option("--actor", help="who makes the change (default: your user name)")
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="when it happened, YYYY-MM-DD (default: now); for recording the past"),
+]
+
+
+def _actor(actor: str | None) -> str:
+    return actor or getpass.getuser()
+
+
+def _moment(at: str | None) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(at), datetime.min.time(), tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"--at {at!r} is not a date like 2026-06-01") from None
+
+
+def _print(recommendations: list[TrackedRecommendation]) -> None:
+    table = Table(title="Recommendations")
+    for column in ("id", "status", "title", "targets", "since", "outcome"):
+        table.add_column(column)
+    for rec in recommendations:
+        outcome = "; ".join(describe_outcome(outcome) for outcome in rec.outcomes)
+        table.add_row(
+            rec.id[:8], rec.status, rec.title, ", ".join(rec.targets), f"{rec.updated_at:%Y-%m-%d}", outcome
+        )
+    console.print(table)
+
+
+@recommendations_app.command("list")
+def list_recommendations(
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="only these statuses (repeatable)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List stored recommendations with their status and measured outcomes."""
+    with clean_errors():
+        advisor = advisor_with()
+        found = advisor.recommendations.list(
+            organisation=advisor.organisation(), statuses=frozenset(status) if status else None
+        )
+    if as_json:
+        print_json({"recommendations": [rec.model_dump(mode="json") for rec in found]})
+    else:
+        _print(found)
+
+
+@recommendations_app.command("propose")
+def propose(
+    period: Annotated[
+        str | None, typer.Option(help="START..END, END excluded (default: last 3 full months)")
+    ] = None,
+    actor: ActorOption = None,
+    at: AtOption = None,
+) -> None:
+    """Store the current next steps as proposals (one still open for the same practice is kept)."""
+    with clean_errors():
+        stored = advisor_with().propose_next_steps(parse_period(period), actor=_actor(actor), at=_moment(at))
+    _print(stored)
+
+
+def _move(
+    recommendation_id: str,
+    to_status: RecommendationStatus,
+    actor: str | None,
+    at: str | None,
+    reason: str | None = None,
+) -> None:
+    with clean_errors():
+        advisor = advisor_with()
+        full_id = _resolve(
+            advisor.recommendations.list(organisation=advisor.organisation()), recommendation_id
+        )
+        moved = advisor.move_recommendation(
+            full_id, to_status, actor=_actor(actor), reason=reason, at=_moment(at)
+        )
+    _print([moved])
+
+
+def _resolve(recommendations: list[TrackedRecommendation], prefix: str) -> str:
+    """Accept the short ids the table shows, as long as they are unambiguous."""
+    matches = [rec.id for rec in recommendations if rec.id.startswith(prefix)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValueError(f"no recommendation {prefix!r}")
+    raise ValueError(f"{prefix!r} matches {len(matches)} recommendations; give more of the id")
+
+
+@recommendations_app.command("accept")
+def accept(recommendation_id: str, actor: ActorOption = None, at: AtOption = None) -> None:
+    """Accept a proposed recommendation."""
+    _move(recommendation_id, "accepted", actor, at)
+
+
+@recommendations_app.command("start")
+def start(recommendation_id: str, actor: ActorOption = None, at: AtOption = None) -> None:
+    """Mark an accepted recommendation as in progress (its 'before' window ends here)."""
+    _move(recommendation_id, "in_progress", actor, at)
+
+
+@recommendations_app.command("done")
+def done(recommendation_id: str, actor: ActorOption = None, at: AtOption = None) -> None:
+    """Mark a recommendation done; its targeted metrics are compared before and after."""
+    _move(recommendation_id, "done", actor, at)
+
+
+@recommendations_app.command("dismiss")
+def dismiss(
+    recommendation_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="why it is not for us")],
+    actor: ActorOption = None,
+    at: AtOption = None,
+) -> None:
+    """Dismiss an open recommendation, with a reason."""
+    _move(recommendation_id, "dismissed", actor, at, reason)

@@ -1,0 +1,189 @@
+"""Chat: from a message to a cited answer, streamed; composed without an LLM, phrased by one when configured."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from advisor import chat
+from advisor.llm import Evidence, Phraser, check_citations
+from advisor.models import ChatAnswer, ChatTurn, Citation
+from advisor.outcomes import describe_outcome
+
+if TYPE_CHECKING:
+    from advisor.service import Advisor
+
+MAX_CONVERSATIONS = 1000
+#: Earlier turns handed to the LLM, so that follow-ups keep their context.
+HISTORY_TURNS = 6
+
+
+@dataclass(frozen=True)
+class ChatToken:
+    """A piece of the answer as it is written."""
+
+    text: str
+
+
+@dataclass
+class Draft:
+    """The composed answer and the evidence behind it."""
+
+    intent: chat.Intent
+    text: str
+    citations: list[Citation]
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+class ConversationMemory:
+    """Each conversation's turns, in memory, keeping the most recent conversations."""
+
+    def __init__(self, max_conversations: int = MAX_CONVERSATIONS) -> None:
+        self._turns: OrderedDict[str, list[ChatTurn]] = OrderedDict()
+        self._max = max_conversations
+        self._lock = threading.Lock()
+
+    def add(self, conversation_id: str, turns: list[ChatTurn]) -> None:
+        with self._lock:
+            self._turns.setdefault(conversation_id, []).extend(turns)
+            self._turns.move_to_end(conversation_id)
+            while len(self._turns) > self._max:
+                self._turns.popitem(last=False)
+
+    def turns(self, conversation_id: str) -> list[ChatTurn]:
+        with self._lock:
+            return list(self._turns.get(conversation_id, []))
+
+
+class ChatResponder:
+    """Understands a message, drafts a cited answer from the advisor's evidence, and streams it."""
+
+    def __init__(self, advisor: Advisor, phraser: Phraser | None, memory: ConversationMemory) -> None:
+        self.advisor = advisor
+        self.phraser = phraser
+        self.memory = memory
+
+    def stream(self, message: str, conversation_id: str | None = None) -> Iterator[ChatToken | ChatAnswer]:
+        """Tokens of the answer as they come, then the final ChatAnswer with its checked citations."""
+        conversation_id = conversation_id or uuid.uuid4().hex
+        message = message.strip()
+        history = self.memory.turns(conversation_id)
+        draft = self._draft(message, history)
+        flags: list[str] = []
+        if self.phraser is None or draft.intent == "empty":
+            text = draft.text
+            for piece in re.findall(r"\S+\s*", text):
+                yield ChatToken(piece)
+            citations = draft.citations
+        else:
+            text, citations, flags = yield from self._phrase(message, draft, history)
+        self.memory.add(
+            conversation_id,
+            [
+                ChatTurn(role="user", text=message),
+                ChatTurn(role="advisor", text=text, citations=citations, intent=draft.intent),
+            ],
+        )
+        yield ChatAnswer(
+            answer=text,
+            citations=citations,
+            conversation_id=conversation_id,
+            intent=draft.intent,
+            flags=flags,
+        )
+
+    def answer(self, message: str, conversation_id: str | None = None) -> ChatAnswer:
+        final = None
+        for event in self.stream(message, conversation_id):
+            if isinstance(event, ChatAnswer):
+                final = event
+        assert final is not None
+        return final
+
+    def _phrase(
+        self, message: str, draft: Draft, history: list[ChatTurn]
+    ) -> Generator[ChatToken, None, tuple[str, list[Citation], list[str]]]:
+        """Stream the LLM's wording of the draft; keep only citations to the evidence it was given."""
+        assert self.phraser is not None
+        past = [(turn.role, turn.text) for turn in history[-HISTORY_TURNS:]]
+        pieces: list[str] = []
+        try:
+            for piece in self.phraser.phrase(message, draft.text, draft.evidence, past):
+                pieces.append(piece)
+                yield ChatToken(piece)
+        except Exception as error:  # any provider failure: the composed answer still stands
+            flag = f"the language model failed ({error.__class__.__name__}); showing the composed answer"
+            return draft.text, draft.citations, [flag]
+        by_id = {citation.id: citation for citation in draft.citations}
+        text, cited, removed = check_citations("".join(pieces), list(by_id))
+        flags = [f"removed a citation to an unknown source: [{citation}]" for citation in removed]
+        if not cited and draft.citations:
+            flags.append("the model cited no source; the sources of the composed answer are listed")
+            return text, draft.citations, flags
+        return text, [by_id[citation] for citation in cited], flags
+
+    def _draft(self, message: str, history: list[ChatTurn]) -> Draft:
+        if len(message) > chat.MAX_MESSAGE_CHARS:
+            text = (
+                f"That message has {len(message):,} characters; please keep it under "
+                f"{chat.MAX_MESSAGE_CHARS:,} and ask one thing at a time."
+            )
+            return Draft("empty", text, [])
+        understanding = chat.understand(message, previous=_last_intent(history))
+        advisor = self.advisor
+        if understanding.intent == "empty":
+            return Draft("empty", *chat.compose_empty())
+        if understanding.intent == "metric" and understanding.metric_id:
+            scorecard = advisor.scorecard()
+            metric = scorecard.metric(understanding.metric_id)
+            text, citations = chat.compose_metric(metric, _period_label(advisor))
+            return Draft("metric", text, citations, [Evidence(f"metric:{metric.id}", metric.name, text)])
+        if understanding.intent == "next_steps":
+            recommendations = advisor.next_steps(limit=3)
+            text, citations = chat.compose_next_steps(recommendations, _period_label(advisor))
+            evidence = [
+                Evidence(
+                    rec.practice_id, rec.title, f"{rec.why}\nSteps:\n{rec.steps}\nMeasure:\n{rec.measure}"
+                )
+                for rec in recommendations
+            ]
+            return Draft("next_steps", text, citations, evidence)
+        if understanding.intent == "why_that":
+            recommendations = advisor.next_steps(limit=1)
+            text, citations = chat.compose_why(recommendations)
+            evidence = [Evidence(rec.practice_id, rec.title, text) for rec in recommendations]
+            return Draft("next_steps", text, citations, evidence)
+        if understanding.intent == "recommendations":
+            tracked = advisor.recommendations.list(organisation=advisor.organisation())
+            text, citations = chat.compose_tracked(tracked)
+            evidence = [
+                Evidence(
+                    rec.practice_id,
+                    rec.title,
+                    "; ".join(describe_outcome(o) for o in rec.outcomes) or rec.status,
+                )
+                for rec in tracked
+            ]
+            return Draft("recommendations", text, citations, evidence)
+        hits = advisor.search(message, k=4)
+        text, citations = chat.compose_search(hits)
+        relevant = {citation.id for citation in citations}
+        evidence = [Evidence(hit.id, hit.title, hit.snippet) for hit in hits if hit.id in relevant]
+        return Draft("search", text, citations, evidence)
+
+
+def _last_intent(history: list[ChatTurn]) -> str | None:
+    for turn in reversed(history):
+        if turn.role == "advisor" and turn.intent:
+            return turn.intent
+    return None
+
+
+def _period_label(advisor: Advisor) -> str:
+    period = advisor.scorecard().period
+    return f"{period.start.isoformat()}..{period.end.isoformat()}"

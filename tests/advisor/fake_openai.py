@@ -1,0 +1,88 @@
+"""A local HTTP server that speaks the OpenAI chat-completions protocol (streaming included), for tests.
+
+It answers every request with the scripted text (or the scripted HTTP error) and keeps the requests it got,
+so tests can check what the advisor sent without patching LangChain.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+
+@dataclass
+class Script:
+    reply: str = "Hello."
+    status: int = 200
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _app(script: Script) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        script.requests.append(body)
+        if script.status != 200:
+            return JSONResponse(
+                {"error": {"message": "scripted failure", "type": "server_error"}}, status_code=script.status
+            )
+        created = int(time.time())
+        if not body.get("stream"):
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-test", "object": "chat.completion", "created": created, "model": body["model"],
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": script.reply}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
+            )  # fmt: skip
+
+        async def events() -> AsyncIterator[str]:
+            def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+                payload = {
+                    "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created, "model": body["model"],
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }  # fmt: skip
+                return f"data: {json.dumps(payload)}\n\n"
+
+            yield chunk({"role": "assistant", "content": ""})
+            words = script.reply.split(" ")
+            for number, word in enumerate(words):
+                yield chunk({"content": word + (" " if number < len(words) - 1 else "")})
+            yield chunk({}, "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return app
+
+
+@contextmanager
+def fake_openai_server() -> Iterator[tuple[str, Script]]:
+    """Serve the fake on a free loopback port; yields its base URL (ending in /v1) and its script."""
+    script = Script()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(_app(script), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/v1", script
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
