@@ -10,10 +10,10 @@ from advisor.models import Citation, Recommendation, TrackedRecommendation
 from advisor.outcomes import describe_outcome
 from knowledge.models import Hit
 from metrics.definitions import METRICS_BY_ID, MetricDefinition
-from metrics.models import MetricValue
+from metrics.models import GroupValue, MetricValue
 from prompts import render
 
-Intent = Literal["next_steps", "why_that", "search", "metric", "recommendations", "empty"]
+Intent = Literal["next_steps", "why_that", "group", "search", "metric", "recommendations", "empty"]
 
 MAX_MESSAGE_CHARS = 4000
 #: Cosine similarity below which a passage is not considered an answer.
@@ -36,10 +36,16 @@ _METRIC_WORDS: dict[str, tuple[str, ...]] = {
 class Understanding:
     intent: Intent
     metric_id: str | None = None
+    #: For a follow-up about one team, product, channel or segment: the words that name it.
+    group: str | None = None
 
 
 _TRACKED = re.compile(
     r"\b(show|list|status|track\w*|progress)\b.*\brecommendations?\b|\bwhat did we (accept|start|do)\b",
+    re.IGNORECASE,
+)
+_FOR_GROUP = re.compile(
+    r"^\W*(and\s+|what\s+about\s+|how\s+about\s+)?(for|in|at)\s+(the\s+)?(?P<group>[\w &/.-]{2,60}?)\s*\??\s*$",
     re.IGNORECASE,
 )
 _WHY_THAT = re.compile(r"^\W*(why|how come)\b.{0,40}\b(that|this|it|one|first)\b", re.IGNORECASE)
@@ -56,6 +62,9 @@ def understand(message: str, previous: str | None = None) -> Understanding:
         return Understanding("empty")
     if previous == "next_steps" and _WHY_THAT.search(text) and len(text) <= 60:
         return Understanding("why_that")
+    follow_up = _FOR_GROUP.match(text)
+    if previous in {"next_steps", "metric", "group"} and follow_up and len(text) <= 80:
+        return Understanding("group", mentioned_metric(text), follow_up.group("group").strip())
     if _TRACKED.search(text):
         return Understanding("recommendations")
     metric_id = mentioned_metric(text)
@@ -111,6 +120,19 @@ def practice_citation(recommendation: Recommendation) -> Citation:
         kind="practice",
         url=f"/practices/{recommendation.practice_id}",
     )
+
+
+def compose_group(
+    dimension: str, group: str, metrics: list[tuple[MetricValue, GroupValue]], period: str
+) -> tuple[str, list[Citation]]:
+    answer = render("chat_group.md", dimension=dimension, group=group, rows=metrics, period=period)
+    return answer, [
+        metric_citation(METRICS_BY_ID[metric.id]) for metric, _ in metrics if metric.id in METRICS_BY_ID
+    ]
+
+
+def compose_unknown_group(words: str, known: dict[str, list[str]]) -> tuple[str, list[Citation]]:
+    return render("chat_group.md", unknown=words, known=known), []
 
 
 def compose_search(hits: list[Hit]) -> tuple[str, list[Citation]]:

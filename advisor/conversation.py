@@ -14,6 +14,7 @@ from advisor import chat
 from advisor.llm import Evidence, Phraser, check_citations
 from advisor.models import ChatAnswer, ChatTurn, Citation
 from advisor.outcomes import describe_outcome
+from metrics.models import Dimension
 
 if TYPE_CHECKING:
     from advisor.service import Advisor
@@ -158,6 +159,8 @@ class ChatResponder:
             text, citations = chat.compose_why(recommendations)
             evidence = [Evidence(rec.practice_id, rec.title, text) for rec in recommendations]
             return Draft("next_steps", text, citations, evidence)
+        if understanding.intent == "group" and understanding.group:
+            return self._group_draft(understanding.group, understanding.metric_id, history)
         if understanding.intent == "recommendations":
             tracked = advisor.recommendations.list(organisation=advisor.organisation())
             text, citations = chat.compose_tracked(tracked)
@@ -175,6 +178,52 @@ class ChatResponder:
         relevant = {citation.id for citation in citations}
         evidence = [Evidence(hit.id, hit.title, hit.snippet) for hit in hits if hit.id in relevant]
         return Draft("search", text, citations, evidence)
+
+    def _group_draft(self, words: str, metric_id: str | None, history: list[ChatTurn]) -> Draft:
+        """A follow-up such as "and for the Billing Desk?": the metrics in question for that group."""
+        advisor = self.advisor
+        wanted = [metric_id] if metric_id else _metrics_in_context(history)
+        if not wanted:
+            wanted = [target for rec in advisor.next_steps(limit=1) for target in rec.targets]
+        known: dict[str, list[str]] = {}
+        for dimension in DIMENSIONS:
+            card = advisor.scorecard(by=dimension)
+            rows = []
+            for wanted_id in wanted:
+                try:
+                    metric = card.metric(wanted_id)
+                except KeyError:
+                    continue
+                known.setdefault(dimension, sorted({group.group for group in metric.groups}))
+                match = next((group for group in metric.groups if _same_name(group.group, words)), None)
+                if match is not None:
+                    rows.append((metric, match))
+            if rows:
+                text, citations = chat.compose_group(
+                    dimension, rows[0][1].group, rows, _period_label(advisor)
+                )
+                evidence = [Evidence(f"metric:{metric.id}", metric.name, text) for metric, _ in rows]
+                return Draft("group", text, citations, evidence)
+        text, citations = chat.compose_unknown_group(
+            words, {key: names for key, names in known.items() if names}
+        )
+        return Draft("group", text, citations)
+
+
+DIMENSIONS: tuple[Dimension, ...] = ("team", "product", "channel", "segment")
+
+
+def _same_name(name: str, words: str) -> bool:
+    simple = " ".join(words.lower().replace("the ", " ").split())
+    return name.lower() == simple or (len(simple) >= 4 and simple in name.lower())
+
+
+def _metrics_in_context(history: list[ChatTurn]) -> list[str]:
+    """The metrics the advisor's last answer was about (its metric citations)."""
+    for turn in reversed(history):
+        if turn.role == "advisor":
+            return [c.id.removeprefix("metric:") for c in turn.citations if c.kind == "metric"]
+    return []
 
 
 def _last_intent(history: list[ChatTurn]) -> str | None:

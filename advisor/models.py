@@ -7,8 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from metrics.models import TrendPoint
+
 
 class TargetedMetric(BaseModel):
+    """A metric a recommendation targets, as it stood when the recommendation was made."""
+
     id: str
     name: str
     value: float | None
@@ -17,6 +21,10 @@ class TargetedMetric(BaseModel):
     baseline: float | None
     status: str
     compared_with: str
+    previous: float | None = None
+    change_vs_previous: float | None = None
+    #: The last months' values, oldest first.
+    trend: list[TrendPoint] = Field(default_factory=list)
 
 
 class Recommendation(BaseModel):
@@ -43,7 +51,7 @@ class Citation(BaseModel):
     url: str
 
 
-ChatIntent = Literal["next_steps", "search", "metric", "recommendations", "empty"]
+ChatIntent = Literal["next_steps", "search", "metric", "group", "recommendations", "empty"]
 
 
 class ChatAnswer(BaseModel):

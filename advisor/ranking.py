@@ -29,6 +29,8 @@ COVERED_WEIGHT = 0.25
 #: self-service success, satisfaction and revenue), so their concerns come first when gaps are equal.
 LEADING_METRICS = frozenset({"K1", "K2", "K3", "K4", "K6", "E1", "E2", "E3", "E4", "C5", "C6"})
 LEADING_WEIGHT = 10.0
+#: Months of trend a recommendation carries for each metric it targets.
+TREND_MONTHS = 6
 #: Activity measures are coaching signals, not targets: they count for half.
 ACTIVITY_WEIGHT = 0.5
 
@@ -175,6 +177,9 @@ def _recommendation(
                 baseline=metric.baseline,
                 status=metric.status,
                 compared_with=metric.compared_with,
+                previous=metric.previous,
+                change_vs_previous=metric.change_vs_previous,
+                trend=metric.trend[-TREND_MONTHS:],
             )
             for metric in metrics
         ],

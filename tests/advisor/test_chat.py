@@ -24,3 +24,21 @@ from advisor.chat import understand
 def test_understand(message: str, intent: str, metric_id: str | None) -> None:
     understanding = understand(message)
     assert (understanding.intent, understanding.metric_id) == (intent, metric_id)
+
+
+@pytest.mark.parametrize(
+    ("message", "previous", "intent", "group"),
+    [
+        ("and for the Billing Desk?", "next_steps", "group", "Billing Desk"),
+        ("what about in Payroll", "metric", "group", "Payroll"),
+        ("and for the Billing Desk?", None, "search", None),
+        ("why that one?", "next_steps", "why_that", None),
+        ("why that one?", None, "search", None),
+        ("show the recommendations", None, "recommendations", None),
+    ],
+)
+def test_follow_ups_use_the_previous_answer(
+    message: str, previous: str | None, intent: str, group: str | None
+) -> None:
+    understanding = understand(message, previous=previous)
+    assert (understanding.intent, understanding.group) == (intent, group)

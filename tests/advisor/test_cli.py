@@ -58,6 +58,10 @@ def test_next_steps_json_contract(
     for rec in recommendations:
         assert {"rank", "title", "practice_id", "targets", "why", "sources"} <= rec.keys()
         assert f"practice:{rec['practice_id']}" in rec["sources"]
+    first = recommendations[0]
+    assert {"level", "steps", "measure", "metrics"} <= first.keys() and first["steps"] and first["measure"]
+    assert {"value", "target", "status", "change_vs_previous", "trend"} <= first["metrics"][0].keys()
+    assert len(first["metrics"][0]["trend"]) == 6
     # the small demo plants hand-offs, CSAT and competency: the first step targets one of them
     assert set(recommendations[0]["targets"]) & {"C6", "C1b", "E4"}
 

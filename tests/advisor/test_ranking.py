@@ -52,6 +52,7 @@ def test_the_weakest_metric_gets_its_practice_first_with_the_reason() -> None:
     assert "C6 metric C6 is weak: 2.4 hand-offs against the organisation's baseline of 1 hand-offs" in top.why
     assert top.sources[:2] == ["practice:swarm", "metric:C6"]
     assert top.steps == "1. Do it."
+    assert top.metrics[0].value == 2.4 and top.metrics[0].status == "weak"
 
 
 def test_leverage_across_weak_metrics_beats_a_single_one() -> None:
