@@ -142,6 +142,7 @@ class KnowledgeIndex:
         embedding = 0.0
         done = 0
         batch: list[Chunk] = []
+        memo: dict[str, list[float]] = {}
         # A batch always holds whole documents, and every chunk records its document's chunk count, so a
         # build that stops half-way leaves documents that the next build sees as incomplete and redoes.
         for number, chunks in enumerate(chunked):
@@ -150,7 +151,7 @@ class KnowledgeIndex:
                 continue
             if batch:
                 started = time.perf_counter()
-                vectors = self.embedder.embed([chunk.text for chunk in batch])
+                vectors = _embed_once(self.embedder, [chunk.text for chunk in batch], memo)
                 embedding += time.perf_counter() - started
                 started = time.perf_counter()
                 self.vectors.add(batch, vectors, wanted)
@@ -368,3 +369,17 @@ def _hit(passage: StoredPassage, score: float, reuse_count: int, similarity: flo
 def _snippet(text: str, limit: int = 320) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+#: Passages whose vectors a build remembers, so text repeated across documents is embedded once.
+EMBEDDING_MEMO_SIZE = 20_000
+
+
+def _embed_once(embedder: Embedder, texts: list[str], memo: dict[str, list[float]]) -> list[list[float]]:
+    """Vectors for `texts`, embedding each distinct text only once per build (templated articles, copies)."""
+    if len(memo) + len(texts) > EMBEDDING_MEMO_SIZE:
+        memo.clear()
+    missing = list(dict.fromkeys(text for text in texts if text not in memo))
+    if missing:
+        memo.update(zip(missing, embedder.embed(missing), strict=True))
+    return [memo[text] for text in texts]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advisor.settings import Settings
-from knowledge.embeddings import SentenceTransformerEmbedder
+from knowledge.embeddings import Embedder
 from knowledge.feedback import ReuseCounts
 from knowledge.index import KnowledgeIndex
 from knowledge.keyword import KeywordIndex
@@ -32,7 +32,7 @@ def knowledge_settings(root: Path, **overrides: object) -> Settings:
 
 def open_index(
     folder: Path,
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
     *,
     chroma_url: str | None = None,
     collection: str = COLLECTION,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,28 @@ def test_removed_folders_lose_their_deleted_files(
     # a build that does not name the folder (`advisor index` alone) leaves its files, whatever their kind
     report = index.build([], remove_missing_kinds=("practice", "article", "solution"))
     assert report.removed == 0 and set(index.vectors.stored_documents()) == {"one.md", "three.md"}
+
+
+def test_repeated_text_is_embedded_once_per_build(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    class Counting:
+        name = embedder.name
+
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            self.texts += texts
+            return embedder.embed(texts)
+
+    counting = Counting()
+    index = open_index(tmp_path, counting)
+    body = "# Export invoices\n\nChoose CSV in the billing settings."
+    copies = [
+        Document(id=f"kb-{n}", title="Export invoices", kind="article", text=body, source=f"article:kb-{n}")
+        for n in range(5)
+    ]
+    report = index.build(copies)
+    assert report.chunks == 5 and len(counting.texts) == 1
+    assert {hit.id for hit in index.search("export invoices csv", k=5)} == {f"kb-{n}" for n in range(5)}
