@@ -13,7 +13,7 @@ from advisor.llm import check_citations
 from advisor.models import ChatAnswer
 from advisor.service import Advisor
 from advisor.settings import LLMSettings, Settings
-from tests.advisor.fake_openai import Script, fake_openai_server
+from tests.advisor.fake_llm_servers import Script, fake_ollama_server, fake_openai_server
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,21 @@ def test_an_llm_without_a_model_name_is_a_clear_settings_error(tmp_path: Path) -
     with pytest.raises(ValueError, match="ADVISOR_LLM__MODEL must name a model for the openai provider"):
         build_chat_model(LLMSettings(provider="openai"))
     assert build_chat_model(LLMSettings()) is None
+
+
+def test_ollama_is_spoken_to_in_its_own_protocol(settings: Settings, advisor: Advisor) -> None:
+    composed = advisor.chat("How is C6 computed?")
+    with fake_ollama_server() as (base_url, script):
+        llm = LLMSettings(provider="ollama", model="llama-test", base_url=base_url)
+        phrased = build_advisor(settings.model_copy(update={"llm": llm}))
+        script.reply = "Hand-offs count changes of team or agent per resolved ticket [metric:C6]."
+        streamed, final = stream(phrased, "How is C6 computed?")
+    assert streamed == script.reply
+    assert (final.answer, [c.id for c in final.citations], final.flags) == (script.reply, ["metric:C6"], [])
+    request = script.requests[-1]
+    assert request["model"] == "llama-test" and request["stream"] is True
+    assert request["messages"][0]["role"] == "system"
+    assert (
+        composed.answer.splitlines()[0].translate(str.maketrans({"<": "‹", ">": "›"}))
+        in request["messages"][1]["content"]
+    )

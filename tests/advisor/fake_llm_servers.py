@@ -1,4 +1,4 @@
-"""A local HTTP server that speaks the OpenAI chat-completions protocol (streaming included), for tests.
+"""Local HTTP servers that speak the OpenAI chat-completions and Ollama chat protocols (streaming included).
 
 It answers every request with the scripted text (or the scripted HTTP error) and keeps the requests it got,
 so tests can check what the advisor sent without patching LangChain.
@@ -10,7 +10,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,21 +68,76 @@ def _app(script: Script) -> FastAPI:
     return app
 
 
+def _ollama_app(script: Script) -> FastAPI:
+    """The Ollama chat protocol: `POST /api/chat`, answered as newline-delimited JSON when streaming."""
+    app = FastAPI()
+
+    @app.post("/api/chat")
+    async def chat(request: Request) -> Response:
+        body = await request.json()
+        script.requests.append(body)
+        if script.status != 200:
+            return JSONResponse({"error": "scripted failure"}, status_code=script.status)
+        stamp = "2026-11-22T10:00:00Z"
+
+        def line(content: str, done: bool) -> str:
+            payload: dict[str, Any] = {
+                "model": body["model"], "created_at": stamp,
+                "message": {"role": "assistant", "content": content}, "done": done,
+            }  # fmt: skip
+            if done:
+                payload |= {
+                    "done_reason": "stop",
+                    "total_duration": 1,
+                    "prompt_eval_count": 1,
+                    "eval_count": 1,
+                }
+            return json.dumps(payload) + "\n"
+
+        if not body.get("stream", True):
+            return Response(line(script.reply, True), media_type="application/json")
+
+        async def lines() -> AsyncIterator[str]:
+            words = script.reply.split(" ")
+            for number, word in enumerate(words):
+                yield line(word + (" " if number < len(words) - 1 else ""), False)
+            yield line("", True)
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    return app
+
+
 @contextmanager
 def fake_openai_server() -> Iterator[tuple[str, Script]]:
-    """Serve the fake on a free loopback port; yields its base URL (ending in /v1) and its script."""
+    """Serve the OpenAI fake on a free loopback port; yields its base URL (ending in /v1) and its script."""
+    with _serve(_app) as (url, script):
+        yield f"{url}/v1", script
+
+
+@contextmanager
+def fake_ollama_server() -> Iterator[tuple[str, Script]]:
+    """Serve the Ollama fake on a free loopback port; yields its base URL and its script."""
+    with _serve(_ollama_app) as served:
+        yield served
+
+
+@contextmanager
+def _serve(make_app: Callable[[Script], FastAPI]) -> Iterator[tuple[str, Script]]:
     script = Script()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(_app(script), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(make_app(script), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}/v1", script
+        yield f"http://127.0.0.1:{port}", script
     finally:
         server.should_exit = True
         thread.join(timeout=10)
