@@ -55,7 +55,7 @@ def serve(
         advisor = build_advisor(settings)
         if advisor.index.is_empty():
             console.print(
-                "building the knowledge index (first start; a few minutes on the demo organisation)"
+                "building the knowledge index (first start; about a minute on the demo organisation)"
             )
         report = advisor.ensure_index()
         if report is not None:
