@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from metrics.importers import ImportReport, import_sources, parse_mapping
+from tests.metrics.import_helpers import import_files
 
 MAPPING = """
 name: test
@@ -35,15 +36,7 @@ HEADER = "Ticket,Opened,Solved,Team\n"
 def run(
     tmp_path: Path, files: dict[str, bytes | str], mapping: str = MAPPING, **options: object
 ) -> ImportReport:
-    """Write `files` to a source folder and import them all into `tmp_path / 'org'`."""
-    folder = tmp_path / "exports"
-    folder.mkdir(exist_ok=True)
-    paths = []
-    for name, content in files.items():
-        path = folder / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        paths.append(path)
-    return import_sources(paths, tmp_path / "org", parse_mapping(mapping, "test.yaml"), **options)  # type: ignore[arg-type]
+    return import_files(tmp_path, files, mapping, **options)
 
 
 def rows(tmp_path: Path, table: str, columns: str = "*") -> list[tuple[object, ...]]:

@@ -12,6 +12,7 @@ import pytest
 
 from metrics.errors import InvalidInputData
 from metrics.importers import ImportReport, InvalidMapping, import_sources, parse_mapping
+from tests.metrics.import_helpers import import_files
 
 MAPPING = """
 name: test
@@ -40,14 +41,7 @@ GOOD = HEADER + "T1,2026-03-01T08:00:00Z,2026-03-01T09:00:00Z,Ops\n"
 def run(
     tmp_path: Path, files: dict[str, bytes | str], mapping: str = MAPPING, **options: object
 ) -> ImportReport:
-    folder = tmp_path / "exports"
-    folder.mkdir(exist_ok=True)
-    paths = []
-    for name, content in files.items():
-        path = folder / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        paths.append(path)
-    return import_sources(paths, tmp_path / "org", parse_mapping(mapping, "test.yaml"), **options)  # type: ignore[arg-type]
+    return import_files(tmp_path, files, mapping, **options)
 
 
 def ids(tmp_path: Path, table: str = "tickets") -> list[str]:
