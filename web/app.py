@@ -16,7 +16,7 @@ from advisor.settings import Settings, get_settings
 from knowledge.errors import InvalidQuery, KnowledgeError
 from metrics.errors import InvalidPeriod, MetricsError
 from web.rendering import STATIC_DIR, build_templates
-from web.routes import api, chat_stream, pages, recommendations
+from web.routes import api, chat_stream, pages, recommendation_pages, recommendations
 
 
 def create_app(settings: Settings | None = None, *, advisor: Advisor | None = None) -> FastAPI:
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, advisor: Advisor | None = No
     app.include_router(chat_stream.router)
     app.include_router(recommendations.router)
     app.include_router(pages.router)
+    app.include_router(recommendation_pages.router)
 
     @app.exception_handler(MetricsError)
     @app.exception_handler(KnowledgeError)

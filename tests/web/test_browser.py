@@ -69,3 +69,41 @@ def test_a_chat_question_through_the_plain_form_gets_a_cited_answer(
     )
     assert browser.find_element(By.CSS_SELECTOR, "article.document h1").text == title
     browser.save_screenshot(str(ARTIFACTS / "practice.png"))
+
+
+def test_a_leader_proposes_accepts_and_dismisses_recommendations(
+    browser: webdriver.Chrome, server_url: str
+) -> None:
+    browser.get(server_url + "/")
+    browser.find_element(By.LINK_TEXT, "Recommendations").click()
+    WebDriverWait(browser, 30).until(expected_conditions.title_contains("Recommendations"))
+    browser.find_element(By.XPATH, "//button[text()='Propose the current next steps']").click()
+    WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".tracked-item"))
+    )
+
+    accept = browser.find_elements(
+        By.XPATH, "//li[contains(@class,'tracked-item')][.//button[text()='Accept']]"
+    )
+    assert len(accept) >= 2, "the proposal gives at least two open recommendations"
+    first_id, second_id = accept[0].get_attribute("id"), accept[1].get_attribute("id")
+    accept[0].find_element(By.XPATH, ".//button[text()='Accept']").click()
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, first_id)))
+    item = browser.find_element(By.ID, first_id)
+    assert "accepted by local user" in item.text
+    assert item.find_elements(By.XPATH, ".//button[text()='Start']")
+
+    second = browser.find_element(By.ID, second_id)
+    reason = second.find_element(By.CSS_SELECTOR, "input[name=reason]")
+    assert (
+        second.find_element(By.CSS_SELECTOR, f"label[for={reason.get_attribute('id')}]").text
+        == "Reason to dismiss"
+    )
+    reason.send_keys("<script>alert('x')</script> not this quarter")
+    second.find_element(By.XPATH, ".//button[text()='Dismiss']").click()
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, second_id)))
+    dismissed = browser.find_element(By.ID, second_id)
+    assert "dismissed by local user" in dismissed.text
+    assert "<script>alert('x')</script> not this quarter" in dismissed.text  # shown as text, never run
+    assert not dismissed.find_elements(By.XPATH, ".//button")
+    browser.save_screenshot(str(ARTIFACTS / "recommendations.png"))

@@ -1,0 +1,75 @@
+"""The recommendations page: propose the next steps, move them along their lifecycle, see their outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from advisor.errors import InvalidTransition
+from advisor.models import RecommendationStatus
+from advisor.outcomes import describe_outcome
+from web.dependencies import AdvisorDep, TemplatesDep
+
+router = APIRouter()
+
+#: Until sign-in exists the app runs for one local user, who is named so in the history.
+LOCAL_ACTOR = "local user"
+GROUPS = (
+    ("proposed", "Proposed"),
+    ("accepted", "Accepted"),
+    ("in_progress", "In progress"),
+    ("done", "Done"),
+    ("dismissed", "Dismissed"),
+)
+FORWARD: dict[str, list[tuple[str, str]]] = {
+    "proposed": [("accepted", "Accept")],
+    "accepted": [("in_progress", "Start")],
+    "in_progress": [("done", "Mark done")],
+    "done": [],
+    "dismissed": [],
+}
+
+
+def _page(
+    request: Request, advisor: AdvisorDep, templates: TemplatesDep, error: str | None = None
+) -> Response:
+    context = {
+        "organisation": advisor.organisation(),
+        "recommendations": advisor.recommendations.list(organisation=advisor.organisation()),
+        "groups": GROUPS,
+        "transitions": FORWARD,
+        "describe_outcome": describe_outcome,
+        "error": error,
+    }
+    return templates.TemplateResponse(
+        request, "recommendations.html", context, status_code=409 if error else 200
+    )
+
+
+@router.get("/recommendations", response_class=HTMLResponse)
+def recommendations_page(request: Request, advisor: AdvisorDep, templates: TemplatesDep) -> Response:
+    return _page(request, advisor, templates)
+
+
+@router.post("/recommendations/propose")
+def propose(advisor: AdvisorDep) -> Response:
+    advisor.propose_next_steps(actor=LOCAL_ACTOR)
+    return RedirectResponse("/recommendations", status_code=303)
+
+
+@router.post("/recommendations/{recommendation_id}/transition")
+def transition(
+    recommendation_id: str,
+    request: Request,
+    advisor: AdvisorDep,
+    templates: TemplatesDep,
+    to_status: Annotated[RecommendationStatus, Form()],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        advisor.move_recommendation(recommendation_id, to_status, actor=LOCAL_ACTOR, reason=reason or None)
+    except InvalidTransition as error:
+        return _page(request, advisor, templates, error=str(error))
+    return RedirectResponse(f"/recommendations#rec-{recommendation_id}", status_code=303)
