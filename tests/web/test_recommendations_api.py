@@ -9,9 +9,14 @@ def test_propose_list_and_move_recommendations(server_url: str) -> None:
     with httpx.Client(base_url=server_url, timeout=60) as client:
         proposed = client.post("/api/recommendations", json={"actor": "maria"})
         assert proposed.status_code == 200
+        # the answer lists every open recommendation; other tests of this session may have moved some
         recommendations = proposed.json()["recommendations"]
-        assert recommendations and all(rec["status"] == "proposed" for rec in recommendations)
-        first = recommendations[0]
+        assert recommendations and {rec["status"] for rec in recommendations} <= {
+            "proposed",
+            "accepted",
+            "in_progress",
+        }
+        first = next(rec for rec in recommendations if rec["status"] == "proposed")
         assert {
             "id",
             "title",
@@ -57,5 +62,6 @@ def test_propose_list_and_move_recommendations(server_url: str) -> None:
         )
 
         listed = client.get("/api/recommendations", params={"status": "accepted"}).json()["recommendations"]
-        assert [rec["id"] for rec in listed] == [first["id"]]
+        assert first["id"] in [rec["id"] for rec in listed]
+        assert {rec["status"] for rec in listed} == {"accepted"}
         assert client.get(f"/api/recommendations/{first['id']}").json()["status"] == "accepted"
