@@ -42,17 +42,13 @@ def _default_period(time_range: TimeRange, today: date | None = None) -> Period:
     return Period.last_full_months((latest + timedelta(days=1)).date())
 
 
-def baseline_period(store: OrganisationStore, period: Period) -> Period | None:
-    """The organisation's first full window of the period's length, if it ends before the period starts."""
-    return _baseline_period(store.time_range(), period)
-
-
 def _first_full_month(time_range: tuple[datetime, datetime]) -> date:
     first_day = time_range[0].date()
     return first_day if first_day.day == 1 else add_months(first_day, 1)
 
 
 def _baseline_period(time_range: TimeRange, period: Period) -> Period | None:
+    """The organisation's first full window of the period's length, if it ends before the period starts."""
     if time_range is None:
         return None
     start = _first_full_month(time_range)
