@@ -153,7 +153,10 @@ def compose_metric(metric: MetricValue, period: str) -> tuple[str, list[Citation
 
 def metric_citation(definition: MetricDefinition) -> Citation:
     return Citation(
-        id=f"metric:{definition.id}", title=definition.name, kind="metric", url=f"/#metric-{definition.id}"
+        id=f"metric:{definition.id}",
+        title=definition.name,
+        kind="metric",
+        url=f"/scorecard/metrics/{definition.id}",
     )
 
 

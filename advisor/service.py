@@ -64,6 +64,18 @@ class Advisor:
                 self._stores[path] = open_store(path)
             return self._stores[path]
 
+    def reload_data(self, data_dir: Path | None = None) -> None:
+        """Forget the loaded tables and scorecards of `data_dir` (all when None), after an import."""
+        with self._lock:
+            if data_dir is None:
+                self._stores.clear()
+                self._scorecards.clear()
+                return
+            path = data_dir.resolve()
+            self._stores.pop(path, None)
+            for key in [key for key in self._scorecards if key[0] == path]:
+                del self._scorecards[key]
+
     def scorecard(
         self, period: Period | None = None, data_dir: Path | None = None, *, by: Dimension | None = None
     ) -> Scorecard:

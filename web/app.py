@@ -16,7 +16,19 @@ from advisor.settings import Settings, get_settings
 from knowledge.errors import InvalidQuery, KnowledgeError
 from metrics.errors import InvalidPeriod, MetricsError
 from web.rendering import STATIC_DIR, build_templates
-from web.routes import api, chat_stream, pages, recommendation_pages, recommendations
+from web.routes import (
+    account_api,
+    api,
+    auth_pages,
+    chat_stream,
+    data_api,
+    data_pages,
+    knowledge_pages,
+    pages,
+    recommendation_pages,
+    recommendations,
+    scorecard_pages,
+)
 
 
 def create_app(settings: Settings | None = None, *, advisor: Advisor | None = None) -> FastAPI:
@@ -35,11 +47,20 @@ def create_app(settings: Settings | None = None, *, advisor: Advisor | None = No
     app = FastAPI(title="ocmf-advisor", version="0.1.0", lifespan=lifespan)
     app.state.templates = build_templates()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(api.router)
-    app.include_router(chat_stream.router)
-    app.include_router(recommendations.router)
-    app.include_router(pages.router)
-    app.include_router(recommendation_pages.router)
+    for module in (
+        api,
+        chat_stream,
+        recommendations,
+        account_api,
+        data_api,
+        pages,
+        recommendation_pages,
+        scorecard_pages,
+        knowledge_pages,
+        data_pages,
+        auth_pages,
+    ):
+        app.include_router(module.router)
 
     @app.exception_handler(MetricsError)
     @app.exception_handler(KnowledgeError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nh3
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -21,7 +22,25 @@ def markdown_html(text: str) -> Markup:
     return Markup(nh3.clean(_markdown.render(text)))  # noqa: S704 - nh3 has sanitised it
 
 
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this browser (the CSRF middleware sets its cookie when a page asks for it)."""
+    token = request.scope.get("csrftoken")
+    return str(token()) if callable(token) else ""
+
+
+def csrf_field(request: Request) -> Markup:
+    """The hidden field every form carries; it must come first in a multipart form (before any file)."""
+    return Markup('<input type="hidden" name="csrftoken" value="{}">').format(csrf_token(request))
+
+
+def _page_context(request: Request) -> dict[str, object]:
+    """What every page may use: the principal the request acts for (set by `web.security`)."""
+    return {"principal": getattr(request.state, "principal", None)}
+
+
 def build_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_page_context])
     templates.env.filters["markdown"] = markdown_html
+    templates.env.globals["csrf_field"] = csrf_field
+    templates.env.globals["csrf_token"] = csrf_token
     return templates

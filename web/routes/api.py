@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from advisor.access import Permission
 from advisor.models import ChatAnswer
 from metrics.models import Dimension, Period
 from web.dependencies import AdvisorDep
+from web.security import require
 
 router = APIRouter()
 
@@ -24,7 +26,7 @@ def healthz(advisor: AdvisorDep) -> dict[str, Any]:
     return {"status": "ok", "practices": len(advisor.practices), "index_empty": advisor.index.is_empty()}
 
 
-@router.get("/api/scorecard")
+@router.get("/api/scorecard", dependencies=[Depends(require(Permission.VIEW_SCORECARD))])
 def scorecard(
     advisor: AdvisorDep,
     period: Annotated[str | None, Query(description="START..END, END excluded")] = None,
@@ -36,7 +38,7 @@ def scorecard(
     return advisor.scorecard(Period.parse(period) if period else None, by=by).model_dump(mode="json")
 
 
-@router.get("/api/next-steps")
+@router.get("/api/next-steps", dependencies=[Depends(require(Permission.VIEW_RECOMMENDATIONS))])
 def next_steps(
     advisor: AdvisorDep,
     period: Annotated[str | None, Query(description="START..END, END excluded")] = None,
@@ -45,7 +47,7 @@ def next_steps(
     return {"recommendations": [rec.model_dump(mode="json") for rec in recommendations]}
 
 
-@router.get("/api/search")
+@router.get("/api/search", dependencies=[Depends(require(Permission.SEARCH))])
 def search(
     advisor: AdvisorDep,
     q: Annotated[str, Query(max_length=10_000)],
@@ -54,6 +56,6 @@ def search(
     return {"hits": [hit.model_dump(mode="json", exclude={"metadata"}) for hit in advisor.search(q, k)]}
 
 
-@router.post("/api/chat")
+@router.post("/api/chat", dependencies=[Depends(require(Permission.CHAT))])
 def chat(request: ChatRequest, advisor: AdvisorDep) -> ChatAnswer:
     return advisor.chat(request.message, request.conversation_id)

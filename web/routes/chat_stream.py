@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from advisor.access import Permission
 from advisor.conversation import ChatToken
 from web.dependencies import AdvisorDep
 from web.routes.api import ChatRequest
+from web.security import require
 
 router = APIRouter()
 
 
-@router.post("/api/chat/stream", response_class=EventSourceResponse)
+@router.post(
+    "/api/chat/stream",
+    response_class=EventSourceResponse,
+    dependencies=[Depends(require(Permission.CHAT))],
+)
 def chat_stream(request: ChatRequest, advisor: AdvisorDep) -> Iterator[ServerSentEvent]:
     for event in advisor.chat_stream(request.message, request.conversation_id):
         if isinstance(event, ChatToken):

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from advisor.access import Permission
 from web.dependencies import AdvisorDep, TemplatesDep
+from web.security import require
 
 router = APIRouter()
 
 
-@router.get("/", response_class=HTMLResponse)
+_CHAT = [Depends(require(Permission.CHAT))]
+_SEARCH = [Depends(require(Permission.SEARCH))]
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=_CHAT)
 def home(
     request: Request,
     advisor: AdvisorDep,
@@ -29,7 +35,7 @@ def home(
     return templates.TemplateResponse(request, "index.html", context)
 
 
-@router.post("/chat")
+@router.post("/chat", dependencies=_CHAT)
 def chat_form(
     advisor: AdvisorDep,
     message: Annotated[str, Form(max_length=20_000)],
@@ -39,7 +45,7 @@ def chat_form(
     return RedirectResponse(f"/?c={answer.conversation_id}#answer", status_code=303)
 
 
-@router.get("/practices/{practice_id}", response_class=HTMLResponse)
+@router.get("/practices/{practice_id}", response_class=HTMLResponse, dependencies=_SEARCH)
 def practice(practice_id: str, request: Request, advisor: AdvisorDep, templates: TemplatesDep) -> Response:
     found = advisor.practices.get(practice_id)
     if found is None:
@@ -47,7 +53,7 @@ def practice(practice_id: str, request: Request, advisor: AdvisorDep, templates:
     return templates.TemplateResponse(request, "practice.html", {"practice": found})
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse)
+@router.get("/articles/{article_id}", response_class=HTMLResponse, dependencies=_SEARCH)
 def article(article_id: str, request: Request, advisor: AdvisorDep, templates: TemplatesDep) -> Response:
     found = advisor.article(article_id)
     if found is None:

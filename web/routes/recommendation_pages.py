@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from advisor.access import Permission, Principal
 from advisor.errors import InvalidTransition
 from advisor.models import RecommendationStatus
 from advisor.outcomes import describe_outcome
 from web.dependencies import AdvisorDep, TemplatesDep
+from web.security import require
 
 router = APIRouter()
 
-#: Until sign-in exists the app runs for one local user, who is named so in the history.
-LOCAL_ACTOR = "local user"
+ChangerDep = Annotated[Principal, Depends(require(Permission.CHANGE_RECOMMENDATIONS))]
 GROUPS = (
     ("proposed", "Proposed"),
     ("accepted", "Accepted"),
@@ -48,14 +49,18 @@ def _page(
     )
 
 
-@router.get("/recommendations", response_class=HTMLResponse)
+@router.get(
+    "/recommendations",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(Permission.VIEW_RECOMMENDATIONS))],
+)
 def recommendations_page(request: Request, advisor: AdvisorDep, templates: TemplatesDep) -> Response:
     return _page(request, advisor, templates)
 
 
 @router.post("/recommendations/propose")
-def propose(advisor: AdvisorDep) -> Response:
-    advisor.propose_next_steps(actor=LOCAL_ACTOR)
+def propose(advisor: AdvisorDep, principal: ChangerDep) -> Response:
+    advisor.propose_next_steps(actor=principal.username)
     return RedirectResponse("/recommendations", status_code=303)
 
 
@@ -65,11 +70,14 @@ def transition(
     request: Request,
     advisor: AdvisorDep,
     templates: TemplatesDep,
+    principal: ChangerDep,
     to_status: Annotated[RecommendationStatus, Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
-        advisor.move_recommendation(recommendation_id, to_status, actor=LOCAL_ACTOR, reason=reason or None)
+        advisor.move_recommendation(
+            recommendation_id, to_status, actor=principal.username, reason=reason or None
+        )
     except InvalidTransition as error:
         return _page(request, advisor, templates, error=str(error))
     return RedirectResponse(f"/recommendations#rec-{recommendation_id}", status_code=303)

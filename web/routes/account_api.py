@@ -1,0 +1,7 @@
+"""The JSON API for users and personal API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
