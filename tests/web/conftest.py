@@ -10,9 +10,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from selenium import webdriver
 
 from advisor.service import Advisor
 from advisor.settings import Settings
+from tests.web.browser import start_chromium
 from web.app import create_app
 
 
@@ -45,3 +47,12 @@ def server_url(settings: Settings, advisor: Advisor) -> Iterator[str]:
     yield url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """One headless Chromium per test module."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()
