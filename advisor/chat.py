@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote, urlencode
 
 from advisor.models import Citation, Recommendation, TrackedRecommendation
 from advisor.outcomes import describe_outcome
@@ -135,12 +136,42 @@ def compose_unknown_group(words: str, known: dict[str, list[str]]) -> tuple[str,
     return render("chat_group.md", unknown=words, known=known), []
 
 
-def compose_search(hits: list[Hit]) -> tuple[str, list[Citation]]:
+def compose_search(hits: list[Hit], limit: int = 4) -> tuple[str, list[Citation]]:
+    """The relevant hits, each distinct text once: cases solved the same way are one entry ("and 3 more
+    cases like it"), so four copies of one note never crowd out the other answers."""
     # `similarity` is the cosine of query and passage; keyword-only hits (None) already passed the index's
     # own floor on the share of the query's terms they match.
     relevant = [hit for hit in hits if hit.similarity is None or hit.similarity >= RELEVANCE_FLOOR]
-    answer = render("chat_search.md", hits=relevant)
-    return answer, [hit_citation(hit) for hit in relevant]
+    distinct: dict[str, SearchEntry] = {}
+    for hit in relevant:
+        snippet = _plain_snippet(hit.snippet, hit.title)
+        key = " ".join(snippet.lower().split())
+        if key in distinct:
+            distinct[key].alike += 1
+        elif len(distinct) < limit:
+            distinct[key] = SearchEntry(hit, snippet)
+    entries = list(distinct.values())
+    answer = render("chat_search.md", entries=entries)
+    return answer, [hit_citation(entry.hit) for entry in entries]
+
+
+@dataclass
+class SearchEntry:
+    """One distinct answer found by search, and how many other documents say the same."""
+
+    hit: Hit
+    snippet: str
+    alike: int = 0
+
+
+def _plain_snippet(snippet: str, title: str) -> str:
+    """The matched passage on one line, without a leading Markdown heading that repeats the title."""
+    text = " ".join(snippet.split())
+    heading = re.match(r"#+\s*", text)
+    if heading:
+        rest = text[heading.end() :]
+        text = rest[len(title) :].lstrip() if rest.startswith(title) else rest
+    return text
 
 
 def compose_metric(metric: MetricValue, period: str) -> tuple[str, list[Citation]]:
@@ -161,10 +192,16 @@ def metric_citation(definition: MetricDefinition) -> Citation:
 
 
 def hit_citation(hit: Hit) -> Citation:
-    if hit.kind == "practice":
-        url = f"/practices/{hit.id}"
-    elif hit.kind == "article":
-        url = f"/articles/{hit.id}"
-    else:
-        url = f"/documents/{hit.id}"
-    return Citation(id=hit.id, title=hit.title, kind=hit.kind, url=url)
+    return Citation(id=hit.id, title=hit.title, kind=hit.kind, url=document_url(hit.id, hit.kind))
+
+
+def document_url(document_id: str, kind: str) -> str:
+    """Where a cited document leads in the web app: its practice or article page, the recommendation a
+    solution came from, or the stored text of any other document (a case, a file from an indexed folder)."""
+    if kind == "practice":
+        return f"/practices/{quote(document_id, safe='')}"
+    if kind == "article":
+        return f"/articles/{quote(document_id, safe='')}"
+    if kind == "solution" and document_id.startswith("solution:"):
+        return f"/recommendations#rec-{quote(document_id.removeprefix('solution:'), safe='')}"
+    return f"/knowledge/document?{urlencode({'id': document_id})}"

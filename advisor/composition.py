@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from advisor.conversation_store import ConversationStore
+from advisor.database import SECRET_KEY_FILE, load_or_create_secret, state_folder
 from advisor.llm import LangChainPhraser, Phraser, build_chat_model
 from advisor.recommendation_store import RecommendationStore
 from advisor.service import Advisor
 from advisor.settings import Settings
+from advisor.users import UserStore
 from knowledge.embeddings import SentenceTransformerEmbedder
-from knowledge.feedback import FILE_NAME as FEEDBACK_FILE
-from knowledge.feedback import ReuseCounts
+from knowledge.feedback import LEGACY_FILE_NAME, ReuseCounts
 from knowledge.index import KnowledgeIndex
 from knowledge.keyword import KeywordIndex
 from knowledge.practices import load_practices
@@ -22,6 +24,7 @@ def build_advisor(settings: Settings) -> Advisor:
         data_dir=settings.data_dir,
         index=build_knowledge_index(settings),
         recommendations=RecommendationStore(settings.database_url),
+        conversations=ConversationStore(settings.database_url),
         phraser=_phraser(settings),
         practices=load_practices(known_metric_ids=frozenset(SCORECARD_METRIC_IDS)),
         min_group_size=settings.min_group_size,
@@ -29,8 +32,9 @@ def build_advisor(settings: Settings) -> Advisor:
 
 
 def build_knowledge_index(settings: Settings) -> KnowledgeIndex:
-    """Chroma embedded in the index folder, or the server at `chroma_url`; the keyword index (bm25s) and
-    the reuse counts always live in the index folder."""
+    """Chroma embedded in the index folder, or the server at `chroma_url`; the keyword index (bm25s) always
+    lives in the index folder, the reuse counts in the application database (votes must survive a rebuilt
+    index; an old `feedback.sqlite3` in the index folder is imported once)."""
     vectors = (
         ChromaVectorStore.server(settings.chroma_url)
         if settings.chroma_url
@@ -40,8 +44,20 @@ def build_knowledge_index(settings: Settings) -> KnowledgeIndex:
         SentenceTransformerEmbedder(settings.embedding_model),
         vectors,
         KeywordIndex(settings.index_dir / "keyword"),
-        ReuseCounts(settings.index_dir / FEEDBACK_FILE),
+        ReuseCounts(settings.database_url, import_from=settings.index_dir / LEGACY_FILE_NAME),
     )
+
+
+def build_users(settings: Settings) -> UserStore:
+    """Users, sign-in sessions and personal API tokens, on the application database."""
+    return UserStore(settings.database_url, session_hours=settings.session_hours)
+
+
+def signing_secret(settings: Settings) -> str:
+    """The key that signs cookies: the setting, else a random one kept beside the application database."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return load_or_create_secret(state_folder(settings.database_url) / SECRET_KEY_FILE)
 
 
 def _phraser(settings: Settings) -> Phraser | None:

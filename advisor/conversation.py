@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from advisor import chat
+from advisor.conversation_store import ConversationStore
 from advisor.llm import Evidence, Phraser, check_citations
 from advisor.models import ChatAnswer, ChatTurn, Citation
 from advisor.outcomes import describe_outcome
@@ -19,7 +18,6 @@ from metrics.models import Dimension
 if TYPE_CHECKING:
     from advisor.service import Advisor
 
-MAX_CONVERSATIONS = 1000
 #: Earlier turns handed to the LLM, so that follow-ups keep their context.
 HISTORY_TURNS = 6
 
@@ -39,42 +37,28 @@ class Draft:
     text: str
     citations: list[Citation]
     evidence: list[Evidence] = field(default_factory=list)
-
-
-class ConversationMemory:
-    """Each conversation's turns, in memory, keeping the most recent conversations."""
-
-    def __init__(self, max_conversations: int = MAX_CONVERSATIONS) -> None:
-        self._turns: OrderedDict[str, list[ChatTurn]] = OrderedDict()
-        self._max = max_conversations
-        self._lock = threading.Lock()
-
-    def add(self, conversation_id: str, turns: list[ChatTurn]) -> None:
-        with self._lock:
-            self._turns.setdefault(conversation_id, []).extend(turns)
-            self._turns.move_to_end(conversation_id)
-            while len(self._turns) > self._max:
-                self._turns.popitem(last=False)
-
-    def turns(self, conversation_id: str) -> list[ChatTurn]:
-        with self._lock:
-            return list(self._turns.get(conversation_id, []))
+    follow_ups: list[str] = field(default_factory=list)
 
 
 class ChatResponder:
     """Understands a message, drafts a cited answer from the advisor's evidence, and streams it."""
 
-    def __init__(self, advisor: Advisor, phraser: Phraser | None, memory: ConversationMemory) -> None:
+    def __init__(self, advisor: Advisor, phraser: Phraser | None, log: ConversationStore) -> None:
         self.advisor = advisor
         self.phraser = phraser
-        self.memory = memory
+        self.log = log
 
-    def stream(self, message: str, conversation_id: str | None = None) -> Iterator[ChatToken | ChatAnswer]:
-        """Tokens of the answer as they come, then the final ChatAnswer with its checked citations."""
+    def stream(
+        self, message: str, conversation_id: str | None = None, *, owner: str
+    ) -> Iterator[ChatToken | ChatAnswer]:
+        """Tokens of the answer as they come, then the final ChatAnswer with its checked citations.
+
+        The conversation is `owner`'s: another person's conversation id raises ConversationNotFound."""
         conversation_id = conversation_id or uuid.uuid4().hex
         message = message.strip()
-        history = self.memory.turns(conversation_id)
+        history = self.log.turns(conversation_id, owner)
         draft = self._draft(message, history)
+        draft.follow_ups = self._follow_ups(draft)
         flags: list[str] = []
         if self.phraser is None or draft.intent == "empty":
             text = draft.text
@@ -83,11 +67,19 @@ class ChatResponder:
             citations = draft.citations
         else:
             text, citations, flags = yield from self._phrase(message, draft, history)
-        self.memory.add(
+        _, turn_id = self.log.add(
             conversation_id,
+            owner,
             [
                 ChatTurn(role="user", text=message),
-                ChatTurn(role="advisor", text=text, citations=citations, intent=draft.intent),
+                ChatTurn(
+                    role="advisor",
+                    text=text,
+                    citations=citations,
+                    intent=draft.intent,
+                    flags=flags,
+                    follow_ups=draft.follow_ups,
+                ),
             ],
         )
         yield ChatAnswer(
@@ -96,11 +88,13 @@ class ChatResponder:
             conversation_id=conversation_id,
             intent=draft.intent,
             flags=flags,
+            follow_ups=draft.follow_ups,
+            turn_id=turn_id,
         )
 
-    def answer(self, message: str, conversation_id: str | None = None) -> ChatAnswer:
+    def answer(self, message: str, conversation_id: str | None = None, *, owner: str) -> ChatAnswer:
         final = None
-        for event in self.stream(message, conversation_id):
+        for event in self.stream(message, conversation_id, owner=owner):
             if isinstance(event, ChatAnswer):
                 final = event
         assert final is not None
@@ -127,6 +121,33 @@ class ChatResponder:
             flags.append("the model cited no source; the sources of the composed answer are listed")
             return text, draft.citations, flags
         return text, [by_id[citation] for citation in cited], flags
+
+    def _follow_ups(self, draft: Draft) -> list[str]:
+        """Questions the person may ask next, each phrased so that `chat.understand` reads it right."""
+        metric_ids = [c.id.removeprefix("metric:") for c in draft.citations if c.kind == "metric"]
+        group = next((team for team in map(self._a_team, metric_ids) if team), None)
+        if draft.intent == "next_steps":
+            asks = ["Why that one?"]
+            if group:
+                asks.append(f"And for the {group}?")
+            return [*asks, "Show the status of our recommendations"]
+        if draft.intent in {"metric", "group"}:
+            asks = [f"And for the {group}?"] if group and draft.intent == "metric" else []
+            return [*asks, "What should we improve next?"]
+        if draft.intent == "recommendations":
+            return ["What should we improve next?"]
+        if draft.intent == "empty":
+            return ["What should we improve next?", "How is Time to Smile (B2) measured?"]
+        return ["What should we improve next?"]
+
+    def _a_team(self, metric_id: str) -> str | None:
+        """The largest team shown (not suppressed) in the metric's drill-down, to suggest as a follow-up."""
+        try:
+            metric = self.advisor.scorecard(by="team").metric(metric_id)
+        except KeyError:
+            return None
+        shown = [group for group in metric.groups if not group.suppressed and group.n]
+        return max(shown, key=lambda group: group.n or 0).group if shown else None
 
     def _draft(self, message: str, history: list[ChatTurn]) -> Draft:
         if len(message) > chat.MAX_MESSAGE_CHARS:
@@ -173,7 +194,7 @@ class ChatResponder:
                 for rec in tracked
             ]
             return Draft("recommendations", text, citations, evidence)
-        hits = advisor.search(message, k=4)
+        hits = advisor.search(message, k=12)  # collapsed to four distinct answers
         text, citations = chat.compose_search(hits)
         relevant = {citation.id for citation in citations}
         evidence = [Evidence(hit.id, hit.title, hit.snippet) for hit in hits if hit.id in relevant]

@@ -15,3 +15,19 @@ class InvalidTransition(AdvisorError):
 
 class StateUnavailable(AdvisorError):
     """The application database cannot be read or written; nothing was changed."""
+
+
+class ConversationNotFound(AdvisorError):
+    """No conversation (or answer) with that id belongs to the person asking."""
+
+
+class InvalidUser(AdvisorError):
+    """A user, password or API token that cannot be made or changed as asked (bad name, role, password)."""
+
+
+class UserConflict(InvalidUser):
+    """The change clashes with what is stored: the username is taken, or it would leave no active admin."""
+
+
+class UserNotFound(AdvisorError):
+    """No user (or no API token of this user) has that name or id."""

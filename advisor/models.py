@@ -47,7 +47,7 @@ class Recommendation(BaseModel):
 class Citation(BaseModel):
     id: str
     title: str
-    kind: Literal["practice", "article", "solution", "document", "metric"]
+    kind: Literal["practice", "article", "solution", "case", "document", "metric"]
     url: str
 
 
@@ -61,6 +61,10 @@ class ChatAnswer(BaseModel):
     intent: ChatIntent = "search"
     #: What the advisor had to correct or could not do (e.g. a citation to an unknown source removed).
     flags: list[str] = Field(default_factory=list)
+    #: Questions worth asking next, phrased so the advisor understands them as follow-ups.
+    follow_ups: list[str] = Field(default_factory=list)
+    #: The stored answer, for feedback on it.
+    turn_id: int | None = None
 
 
 class ChatTurn(BaseModel):
@@ -68,6 +72,31 @@ class ChatTurn(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     intent: ChatIntent | None = None
+    flags: list[str] = Field(default_factory=list)
+    follow_ups: list[str] = Field(default_factory=list)
+    id: int | None = None
+    at: datetime | None = None
+
+
+class ConversationSummary(BaseModel):
+    """One conversation in a person's history."""
+
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    turns: int
+
+
+class AnswerFeedback(BaseModel):
+    """A person's verdict on one answer: helpful or not, with an optional comment."""
+
+    turn_id: int
+    conversation_id: str
+    helpful: bool
+    comment: str | None = None
+    by: str
+    at: datetime
 
 
 RecommendationStatus = Literal["proposed", "accepted", "in_progress", "done", "dismissed"]

@@ -7,18 +7,16 @@ kept with who made it and when; a done recommendation keeps its measured outcome
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-from advisor.errors import InvalidTransition, RecommendationNotFound, StateUnavailable
+from advisor.database import open_database, transaction
+from advisor.errors import InvalidTransition, RecommendationNotFound
 from advisor.models import (
     MetricOutcome,
     Recommendation,
@@ -91,56 +89,15 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _engine(url: str) -> Engine:
-    parsed = make_url(url)
-    database = parsed.database or ""
-    # A plain SQLite file gets its folder made; in-memory and `file:` URI databases are left as they are.
-    if (
-        parsed.drivername.startswith("sqlite")
-        and database not in ("", ":memory:")
-        and not database.startswith("file:")
-    ):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    if parsed.drivername.startswith("sqlite"):
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
-
-    return engine
-
-
 class RecommendationStore:
     """Recommendations with their history and outcomes; each method is one transaction."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self._engine = _engine(url)
-            Base.metadata.create_all(self._engine)
-        except (SQLAlchemyError, OSError) as error:
-            raise StateUnavailable(f"cannot open the application database {url}: {error}") from None
-        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._sessions = open_database(url, Base.metadata)
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except SQLAlchemyError as error:
-            session.rollback()
-            raise StateUnavailable(
-                f"the application database could not be written; nothing changed ({error.__class__.__name__})"
-            ) from None
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
 
     def propose(
         self,

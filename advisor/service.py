@@ -8,15 +8,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from advisor.conversation import ChatResponder, ChatToken, ConversationMemory
+from advisor.conversation import ChatResponder, ChatToken
+from advisor.conversation_store import ConversationStore
 from advisor.llm import Phraser
-from advisor.models import ChatAnswer, ChatTurn, Recommendation, RecommendationStatus, TrackedRecommendation
+from advisor.models import (
+    AnswerFeedback,
+    ChatAnswer,
+    ChatTurn,
+    ConversationSummary,
+    Recommendation,
+    RecommendationStatus,
+    TrackedRecommendation,
+)
 from advisor.outcomes import evidence_by_practice, measure_outcomes, solution_document
 from advisor.ranking import rank_next_steps
 from advisor.recommendation_store import RecommendationStore
 from knowledge.documents import (
     DEFAULT_MAX_BYTES,
     article_document,
+    case_document,
     folder_documents,
     practice_document,
     unique_documents,
@@ -29,6 +39,10 @@ from metrics.models import Dimension, Period, Scorecard
 from metrics.scorecard import compute_scorecard
 from metrics.store import OrganisationStore, open_store
 
+#: Who chats when nobody is signed in (local single-user mode) or when the CLI asks.
+LOCAL_USER = "local user"
+#: Cited documents whose reuse count goes up when an answer citing them is marked helpful.
+REUSABLE_KINDS = frozenset({"article", "solution", "document", "case"})
 #: Scorecards kept in memory (each period or drill-down asked for is computed once).
 MAX_CACHED_SCORECARDS = 64
 
@@ -43,6 +57,7 @@ class Advisor:
         index: KnowledgeIndex,
         practices: Sequence[Practice],
         recommendations: RecommendationStore,
+        conversations: ConversationStore,
         phraser: Phraser | None = None,
         min_group_size: int = 5,
     ) -> None:
@@ -53,7 +68,8 @@ class Advisor:
         self.min_group_size = min_group_size
         self._stores: dict[Path, OrganisationStore] = {}
         self._scorecards: OrderedDict[tuple[Path, Period | None, Dimension | None], Scorecard] = OrderedDict()
-        self._chat = ChatResponder(self, phraser, ConversationMemory())
+        self.conversations = conversations
+        self._chat = ChatResponder(self, phraser, conversations)
         self._lock = threading.Lock()
 
     # -- metrics -----------------------------------------------------------------------------------------
@@ -152,8 +168,9 @@ class Advisor:
         max_bytes: int = DEFAULT_MAX_BYTES,
         problems: list[InvalidDocument] | None = None,
     ) -> list[Document]:
-        """The practices, the organisation's knowledge articles, any folders given, and done
-        recommendations. Files over `max_bytes` or unreadable raise, or go to `problems` when given."""
+        """The practices, the organisation's knowledge articles and resolved tickets with resolution notes,
+        any folders given, and done recommendations. Files over `max_bytes` or unreadable raise, or go to
+        `problems` when given."""
         documents = [practice_document(practice) for practice in self.practices.values()]
         store = self.store(data_dir) if (data_dir or self.data_dir).is_dir() else None
         if store is not None and "articles" in store.tables:
@@ -163,6 +180,14 @@ class Advisor:
             )
             columns = [column[0] for column in result.description or []]
             documents += [article_document(dict(zip(columns, row, strict=True))) for row in result.fetchall()]
+        if store is not None and "tickets" in store.tables:
+            result = store.cursor().execute(
+                "SELECT id, subject, resolution, product, team, resolved_at FROM tickets "
+                "WHERE resolved_at IS NOT NULL AND nullif(trim(resolution), '') IS NOT NULL ORDER BY id"
+            )
+            columns = [column[0] for column in result.description or []]
+            cases = (case_document(dict(zip(columns, row, strict=True))) for row in result.fetchall())
+            documents += [case for case in cases if case is not None]
         for path in paths:
             documents += list(folder_documents(path, max_bytes=max_bytes, problems=problems))
         done = self.recommendations.list(
@@ -180,12 +205,12 @@ class Advisor:
         problems: list[InvalidDocument] | None = None,
         progress: Progress | None = None,
     ) -> BuildReport:
-        """Bring the index in step: practices, articles and solutions that are gone are removed, and so are
-        files deleted from the folders given."""
+        """Bring the index in step: practices, articles, cases and solutions that are gone are removed, and
+        so are files deleted from the folders given."""
         paths = list(paths)
         return self.index.build(
             self.documents(data_dir, paths, max_bytes=max_bytes, problems=problems),
-            remove_missing_kinds=("practice", "article", "solution"),
+            remove_missing_kinds=("practice", "article", "case", "solution"),
             remove_missing_roots=[str(path.resolve()) for path in paths],
             progress=progress,
         )
@@ -203,7 +228,7 @@ class Advisor:
         filters: SearchFilters | None = None,
         mode: SearchMode = "hybrid",
     ) -> list[Hit]:
-        """Hybrid search (dense + BM25, reciprocal rank fusion, reuse boost), grouped by document."""
+        """Hybrid search (dense + BM25, fused by normalised scores, reuse boost), grouped by document."""
         return self.index.search(query, k, kinds=kinds, filters=filters, mode=mode)
 
     def search_many(
@@ -233,18 +258,39 @@ class Advisor:
         return evaluate_retrievers(search, queries, qrels)
 
     # -- chat --------------------------------------------------------------------------------------------
-    def chat(self, message: str, conversation_id: str | None = None) -> ChatAnswer:
-        """Answer one message with citations (composed without an LLM unless one is configured)."""
-        return self._chat.answer(message, conversation_id)
+    def chat(self, message: str, conversation_id: str | None = None, *, user: str = LOCAL_USER) -> ChatAnswer:
+        """Answer one message with citations (composed without an LLM unless one is configured), kept
+        in `user`'s conversation history."""
+        return self._chat.answer(message, conversation_id, owner=user)
 
     def chat_stream(
-        self, message: str, conversation_id: str | None = None
+        self, message: str, conversation_id: str | None = None, *, user: str = LOCAL_USER
     ) -> Iterator[ChatToken | ChatAnswer]:
         """The answer as it is written, then the final ChatAnswer."""
-        return self._chat.stream(message, conversation_id)
+        return self._chat.stream(message, conversation_id, owner=user)
 
-    def conversation(self, conversation_id: str) -> list[ChatTurn]:
-        return self._chat.memory.turns(conversation_id)
+    def conversation(self, conversation_id: str, *, user: str = LOCAL_USER) -> list[ChatTurn]:
+        """The turns of one of `user`'s conversations (ConversationNotFound for someone else's)."""
+        return self.conversations.turns(conversation_id, user)
+
+    def conversation_history(self, *, user: str = LOCAL_USER, limit: int = 30) -> list[ConversationSummary]:
+        """`user`'s conversations, the most recent first."""
+        return self.conversations.conversations(user, limit)
+
+    def answer_feedback(
+        self, turn_id: int, *, helpful: bool, comment: str | None = None, user: str = LOCAL_USER
+    ) -> AnswerFeedback:
+        """Keep `user`'s verdict on one of their answers; a helpful answer also counts as a reuse of
+        the prior solutions and articles it cited (the KCS reuse measure)."""
+        verdict = self.conversations.record_feedback(turn_id, by=user, helpful=helpful, comment=comment)
+        if helpful:
+            turn = next(
+                (t for t in self.conversations.turns(verdict.conversation_id, user) if t.id == turn_id), None
+            )
+            for citation in turn.citations if turn else []:
+                if citation.kind in REUSABLE_KINDS:
+                    self.record_feedback(citation.id, "helpful")
+        return verdict
 
     def article(self, article_id: str) -> dict[str, object] | None:
         """One row of the organisation's `articles` table, or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -59,10 +60,30 @@ class Settings(BaseSettings):
     import_max_file_bytes: int = Field(
         2 * 1024**3, ge=1, description="`advisor import` refuses export files larger than this (bytes)"
     )
+    # -- data page uploads (issue 6) ---------------------------------------------------------------------
+    upload_max_bytes: int = Field(
+        256 * 1024**2, ge=1, description="the data page refuses an uploaded file larger than this (bytes)"
+    )
     database_url: str = Field(
         "sqlite:///var/advisor.db",
-        description="application state (recommendations, outcomes): any SQLAlchemy URL",
+        description="application state (users, conversations, recommendations, outcomes, reuse counts): any SQLAlchemy URL",
     )
+    # -- sign-in, sessions and CSRF (issue 6) -----------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="signs the CSRF cookie; unset: a random key made once in `secret_key` beside the "
+        "SQLite database (or under var/), readable by its owner only",
+    )
+    session_hours: float = Field(12, gt=0, le=24 * 90, description="a web sign-in lasts this many hours")
+    cookie_secure: bool | None = Field(
+        None, description="send cookies over HTTPS only; unset: yes, unless `host` is a loopback address"
+    )
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else not is_loopback_host(self.host)
+
+    # -- end of sign-in ---------------------------------------------------------------------------------
 
     @field_validator("embedding_model")
     @classmethod
@@ -76,3 +97,14 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings of this process, read once at the composition root."""
     return Settings()
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback IP addresses (127.0.0.0/8, ::1), with or without brackets."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -109,7 +109,7 @@ def open_index(folder: Path, embedder: Any) -> KnowledgeIndex:
         embedder,
         ChromaVectorStore.persistent(folder),
         KeywordIndex(folder / "keyword"),
-        ReuseCounts(folder / "feedback.sqlite3"),
+        ReuseCounts(f"sqlite:///{folder / 'advisor.db'}"),
     )
 
 

@@ -1,13 +1,20 @@
 """Retrieval quality: Recall@1/5/10, MRR@10 and nDCG@10 of keyword, dense and hybrid search, per set.
 
     .venv/bin/python benchmarks/retrieval.py [--data ../shared/data/stackfaq/stackExchange-FAQ.xml]
-        [--index-dir DIR] [--threads N] [--min-similarity X ...] [--out FILE]
+        [--index-dir DIR] [--threads N] [--min-similarity X ...] [--tune] [--latency-queries N] [--out FILE]
 
 Two sets: StackFAQ (125 threads as documents, ~1,250 human paraphrases as queries, each relevant to its own
 thread; Stack Exchange content, CC BY-SA 3.0) when ../shared/data is there, and the practices library with
 the 30 hand-written, graded queries of tests/knowledge/data. Each is indexed with the real MiniLM model,
 embedded Chroma and bm25s, in a temporary folder unless --index-dir is given (then reused incrementally).
-Prints JSON.
+Query latency (p50/p95, one query at a time, k = 10, as the app searches) is timed per mode on the first
+--latency-queries queries of each set.
+
+--tune runs the split-half protocol that chose the hybrid keyword weight: the queries of each set are split
+in two folds (StackFAQ by thread number, so paraphrases of one thread stay together; the practices by query
+number); the weight is chosen on one fold of both sets (the weight whose worst margin over the better single
+retriever, in MRR@10 and nDCG@10, over the two sets is largest; ties: the higher mean) and scored on the
+other fold, both ways round. Prints JSON.
 """
 
 from __future__ import annotations
@@ -18,8 +25,12 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -27,9 +38,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from knowledge.documents import practice_document  # noqa: E402
 from knowledge.embeddings import SentenceTransformerEmbedder, packaged_model_path  # noqa: E402
-from knowledge.evaluation import evaluate_retrievers  # noqa: E402
+from knowledge.evaluation import RetrievalScores, evaluate_retrievers  # noqa: E402
 from knowledge.feedback import ReuseCounts  # noqa: E402
-from knowledge.fusion import DENSE_WEIGHT, KEYWORD_WEIGHT  # noqa: E402
+from knowledge.fusion import KEYWORD_WEIGHT  # noqa: E402
 from knowledge.index import DEFAULT_MIN_SIMILARITY, KnowledgeIndex  # noqa: E402
 from knowledge.keyword import KeywordIndex  # noqa: E402
 from knowledge.practices import load_practices  # noqa: E402
@@ -47,53 +58,178 @@ def open_index(folder: Path) -> KnowledgeIndex:
         SentenceTransformerEmbedder(packaged_model_path()),
         ChromaVectorStore.persistent(folder),
         KeywordIndex(folder / "keyword"),
-        ReuseCounts(folder / "feedback.sqlite3"),
+        ReuseCounts(f"sqlite:///{folder / 'advisor.db'}"),
     )
 
 
-def evaluate_set(name: str, dataset: EvaluationSet, folder: Path, floors: list[float]) -> dict[str, Any]:
-    index = open_index(folder)
-    started = time.perf_counter()
-    report = index.build(dataset.documents, remove_missing_kinds=("document", "practice"))
-    build_seconds = time.perf_counter() - started
-    queries = {query.id: query.query for query in dataset.queries}
+Fold = Callable[[str], int]
+TUNING_WEIGHTS = [round(0.05 * step, 2) for step in range(13)]  # 0.0 (dense alone) to 0.6
+HEADLINE = ("mrr@10", "ndcg@10")
+
+
+def score_modes(
+    index: KnowledgeIndex,
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+    floor: float,
+    modes: tuple[str, ...] = ("keyword", "dense", "hybrid"),
+) -> dict[str, RetrievalScores]:
+    return evaluate_retrievers(
+        lambda texts, mode: [
+            [hit.id for hit in hits]
+            for hits in index.search_many(texts, 10, mode=mode, min_similarity=floor)  # type: ignore[arg-type]
+        ],
+        queries,
+        qrels,
+        modes,
+    )
+
+
+def margins(rows: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {
+        metric: round(value - max(rows["keyword"][metric], rows["dense"][metric]), 4)
+        for metric, value in rows["hybrid"].items()
+    }
+
+
+def latency(index: KnowledgeIndex, texts: list[str]) -> dict[str, dict[str, float]]:
+    """p50/p95 milliseconds of single searches (k = 10) per mode, after one warm-up search each."""
+    timings: dict[str, dict[str, float]] = {}
+    for mode in ("keyword", "dense", "hybrid"):
+        index.search(texts[0], 10, mode=mode)  # type: ignore[arg-type]
+        spent = []
+        for text in texts:
+            started = time.perf_counter()
+            index.search(text, 10, mode=mode)  # type: ignore[arg-type]
+            spent.append((time.perf_counter() - started) * 1000)
+        timings[mode] = {
+            "p50_ms": round(float(np.percentile(spent, 50)), 1),
+            "p95_ms": round(float(np.percentile(spent, 95)), 1),
+        }
+    return timings
+
+
+@dataclass
+class LoadedSet:
+    name: str
+    index: KnowledgeIndex
+    dataset: EvaluationSet
+    fold: Fold
+
+    def queries(self, fold: int | None = None) -> dict[str, str]:
+        return {
+            query.id: query.query
+            for query in self.dataset.queries
+            if fold is None or self.fold(query.id) == fold
+        }
+
+
+def evaluate_set(loaded: LoadedSet, floors: list[float], latency_queries: int) -> dict[str, Any]:
+    queries = loaded.queries()
     runs = []
     for floor in floors:
         started = time.perf_counter()
-        scores = evaluate_retrievers(
-            lambda texts, mode, floor=floor: [
-                [hit.id for hit in hits]
-                for hits in index.search_many(texts, 10, mode=mode, min_similarity=floor)  # type: ignore[arg-type]
-            ],
-            queries,
-            dataset.qrels,
-        )
+        scores = score_modes(loaded.index, queries, loaded.dataset.qrels, floor)
         rows = {mode: result.as_row() for mode, result in scores.items()}
         runs.append(
             {
                 "min_similarity": floor,
                 "seconds": round(time.perf_counter() - started, 1),
                 "scores": rows,
-                "hybrid_minus_best_single": {
-                    metric: round(value - max(rows["keyword"][metric], rows["dense"][metric]), 4)
-                    for metric, value in rows["hybrid"].items()
-                },
+                "hybrid_minus_best_single": margins(rows),
             }
         )
     return {
-        "name": name,
-        "documents": len(dataset.documents),
-        "queries": len(dataset.queries),
-        "build_seconds": round(build_seconds, 1),
-        "passages_embedded": report.chunks,
+        "name": loaded.name,
+        "documents": len(loaded.dataset.documents),
+        "queries": len(queries),
         "runs": runs,
+        "latency": latency(loaded.index, list(queries.values())[:latency_queries]),
     }
+
+
+def tune(sets: list[LoadedSet], floor: float) -> list[dict[str, Any]]:
+    """Choose the keyword weight on one fold of every set, report it on the other fold, both ways round."""
+    folds: dict[tuple[str, int], dict[str, Any]] = {}
+    for loaded in sets:
+        for fold in (0, 1):
+            queries = loaded.queries(fold)
+            singles = score_modes(loaded.index, queries, loaded.dataset.qrels, floor, ("keyword", "dense"))
+            hybrid = {}
+            for weight in TUNING_WEIGHTS:
+                loaded.index.keyword_weight = weight
+                hybrid[weight] = score_modes(loaded.index, queries, loaded.dataset.qrels, floor, ("hybrid",))[
+                    "hybrid"
+                ].as_row()
+            loaded.index.keyword_weight = KEYWORD_WEIGHT
+            folds[(loaded.name, fold)] = {
+                "queries": len(queries),
+                "singles": {mode: result.as_row() for mode, result in singles.items()},
+                "hybrid": hybrid,
+            }
+
+    def objective(fold: int, weight: float) -> tuple[float, float]:
+        gaps, values = [], []
+        for loaded in sets:
+            measured = folds[(loaded.name, fold)]
+            for metric in HEADLINE:
+                value = measured["hybrid"][weight][metric]
+                best = max(row[metric] for row in measured["singles"].values())
+                gaps.append(value - best)
+                values.append(value)
+        return round(min(gaps), 4), round(sum(values) / len(values), 4)
+
+    protocol: list[dict[str, Any]] = []
+    for tuned, held_out in ((0, 1), (1, 0)):
+        ranked = sorted(TUNING_WEIGHTS, key=lambda weight: objective(tuned, weight), reverse=True)
+        chosen = ranked[0]
+        protocol.append(
+            {
+                "tuned_on_fold": tuned,
+                "objective_by_weight": {str(weight): objective(tuned, weight) for weight in TUNING_WEIGHTS},
+                "chosen_weight": chosen,
+                "held_out_fold": held_out,
+                "held_out": {
+                    loaded.name: {
+                        "queries": folds[(loaded.name, held_out)]["queries"],
+                        "scores": {
+                            **folds[(loaded.name, held_out)]["singles"],
+                            "hybrid": folds[(loaded.name, held_out)]["hybrid"][chosen],
+                        },
+                    }
+                    for loaded in sets
+                },
+            }
+        )
+    for entry in protocol:
+        held: dict[str, dict[str, Any]] = entry["held_out"]
+        for measured in held.values():
+            measured["hybrid_minus_best_single"] = margins(measured["scores"])
+    return protocol
+
+
+def stackfaq_fold(query_id: str) -> int:
+    """StackFAQ query ids are `stackfaq-<thread>-q<n>`: split by thread, so a thread's paraphrases stay
+    together."""
+    return int(query_id.split("-")[1]) % 2
+
+
+def numbered_fold(query_id: str) -> int:
+    return int("".join(character for character in query_id if character.isdigit()) or 0) % 2
 
 
 def practices_set() -> EvaluationSet:
     """The practices library with the 30 hand-written queries and graded judgements of the tests."""
     documents = [practice_document(practice) for practice in load_practices()]
     return EvaluationSet(documents, read_queries(PRACTICE_QUERIES), read_qrels(PRACTICE_QRELS))
+
+
+def load_set(name: str, dataset: EvaluationSet, folder: Path, fold: Fold) -> tuple[LoadedSet, dict[str, Any]]:
+    index = open_index(folder)
+    started = time.perf_counter()
+    report = index.build(dataset.documents, remove_missing_kinds=("document", "practice"))
+    built = {"build_seconds": round(time.perf_counter() - started, 1), "passages_embedded": report.chunks}
+    return LoadedSet(name, index, dataset, fold), built
 
 
 def main() -> None:
@@ -111,28 +247,36 @@ def main() -> None:
         action="append",
         help=f"similarity floor(s) to evaluate (default: the index's, {DEFAULT_MIN_SIMILARITY}); repeatable",
     )
+    parser.add_argument("--tune", action="store_true", help="also run the split-half weight protocol")
+    parser.add_argument(
+        "--latency-queries", type=int, default=200, help="queries timed one at a time per set and mode"
+    )
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
     floors = args.min_similarity or [DEFAULT_MIN_SIMILARITY]
     sets: list[dict[str, Any]] = []
+    result: dict[str, Any] = {"benchmark": "retrieval", "keyword_weight": KEYWORD_WEIGHT, "sets": sets}
     with tempfile.TemporaryDirectory() as scratch:
         root = args.index_dir or Path(scratch)
+        loaded: list[LoadedSet] = []
         if args.data.is_file():
-            stackfaq = load_stackfaq(args.data, threads=args.threads)
+            stackfaq, built = load_set(
+                "stackfaq", load_stackfaq(args.data, threads=args.threads), root / "stackfaq", stackfaq_fold
+            )
+            loaded.append(stackfaq)
             sets.append(
-                {**evaluate_set("stackfaq", stackfaq, root / "stackfaq", floors), "attribution": ATTRIBUTION}
+                {**evaluate_set(stackfaq, floors, args.latency_queries), **built, "attribution": ATTRIBUTION}
             )
         else:
             print(
                 f"no StackFAQ file at {args.data} (see ../shared/data/README.md); skipping it",
                 file=sys.stderr,
             )
-        sets.append(evaluate_set("practices", practices_set(), root / "practices", floors))
-    result = {
-        "benchmark": "retrieval",
-        "weights": {"dense": DENSE_WEIGHT, "keyword": KEYWORD_WEIGHT},
-        "sets": sets,
-    }
+        practices, built = load_set("practices", practices_set(), root / "practices", numbered_fold)
+        loaded.append(practices)
+        sets.append({**evaluate_set(practices, floors, args.latency_queries), **built})
+        if args.tune:
+            result["tuning"] = tune(loaded, floors[0])
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
     if args.out:

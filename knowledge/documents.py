@@ -1,4 +1,4 @@
-"""Turning practices, knowledge articles and folders of Markdown, HTML and text into Documents to index."""
+"""Turning practices, articles, resolved tickets' notes and files (Markdown, HTML, text) into Documents."""
 
 from __future__ import annotations
 
@@ -65,6 +65,39 @@ def article_document(article: Mapping[str, object]) -> Document:
         kind="article",
         text=f"# {title}\n\n{body}",
         source=f"article:{article['id']}",
+        metadata=metadata,
+    )
+
+
+def case_document(ticket: Mapping[str, object]) -> Document | None:
+    """A resolved ticket's resolution notes as a prior solution (kind "case", id `case:<ticket id>`); None
+    when the ticket is not resolved or has no notes.
+
+    The title is the ticket's subject, else its product. Only the title and the notes are embedded, so
+    tickets sharing a subject and notes (templated closures) share one embedding; the ticket id, team and
+    date are metadata.
+    """
+    notes = str(ticket.get("resolution") or "").strip()
+    resolved = ticket.get("resolved_at")
+    if not notes or resolved is None or resolved == "":
+        return None
+    subject = " ".join(str(ticket.get("subject") or "").split())
+    product = str(ticket.get("product") or "").strip()
+    title = subject or (f"{product} case" if product else "Resolved case")
+    metadata: dict[str, MetadataValue] = {
+        key: str(ticket[key]).strip() for key in ("product", "team") if str(ticket.get(key) or "").strip()
+    }
+    metadata["audience"] = "internal"
+    if isinstance(resolved, datetime):
+        metadata["date"] = resolved.date().isoformat()
+    elif isinstance(resolved, date):
+        metadata["date"] = resolved.isoformat()
+    return Document(
+        id=f"case:{ticket['id']}",
+        title=title,
+        kind="case",
+        text=f"# {title}\n\n{notes}",
+        source=f"ticket:{ticket['id']}",
         metadata=metadata,
     )
 

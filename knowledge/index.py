@@ -15,10 +15,10 @@ from knowledge.chunking import chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.errors import InvalidQuery, UnknownDocument
 from knowledge.feedback import ReuseCounts
-from knowledge.fusion import DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, fuse_with_reuse
+from knowledge.fusion import KEYWORD_WEIGHT, convex_fusion, fuse_with_reuse, keyword_weight
 from knowledge.keyword import KeywordIndex, KeywordMatch
 from knowledge.models import Chunk, Document, FeedbackKind, Hit, SearchFilters, SearchMode
-from knowledge.vector_store import ChromaVectorStore, StoredPassage, chroma_where
+from knowledge.vector_store import ID_SLICE, ChromaVectorStore, StoredPassage, chroma_where
 
 MAX_QUERY_CHARS = 2000
 #: Passages less similar to the query than this do not count as matches (keyword matches that hold most of
@@ -31,6 +31,9 @@ DEFAULT_MIN_SIMILARITY = 0.25
 #: term weight (IDF): "what does E-4711 mean" is about the one passage with E-4711 in it, however little
 #: MiniLM makes of the code, while "tell me a joke" matching "tell" somewhere is not evidence of anything.
 KEYWORD_COVERAGE = 0.6
+#: Passages each retriever hands to fusion. Fixed rather than a multiple of k (for k up to 10), because fusion
+#: normalises similarities over the candidates: asking for 3 hits or 10 must not change their order.
+CANDIDATES = 100
 _WORD = re.compile(r"\w", re.UNICODE)
 
 Progress = Callable[[int, int], None]
@@ -85,6 +88,7 @@ class KnowledgeIndex:
         *,
         batch_size: int = 256,
         min_similarity: float = DEFAULT_MIN_SIMILARITY,
+        keyword_weight: float = KEYWORD_WEIGHT,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -92,6 +96,8 @@ class KnowledgeIndex:
         self.reuse = reuse
         self.batch_size = batch_size
         self.min_similarity = min_similarity
+        #: The keyword share of hybrid scores for a query whose terms one passage holds (knowledge.fusion).
+        self.keyword_weight = keyword_weight
         self._sync_lock = threading.Lock()
 
     def is_empty(self) -> bool:
@@ -220,25 +226,28 @@ class KnowledgeIndex:
         floor = self.min_similarity if min_similarity is None else min_similarity
         cleaned = [validate_query(query) for query in queries]
         active = [query for query in cleaned if query is not None]
-        n = max(k * 10, 50)
+        n = max(k * 10, CANDIDATES)
         dense: list[list[StoredPassage]] = [[] for _ in active]
         keyword: list[list[KeywordMatch]] = [[] for _ in active]
         similarity: list[dict[str, float]] = [{} for _ in active]
+        background: list[float | None] = [None for _ in active]
         embedded: list[list[float]] = []
         if active and mode != "keyword":
             embedded = self.embedder.embed(active)
             where = chroma_where(**_filter_fields(filters))
             dense = self.vectors.query_many(embedded, n, where)
             similarity = [{p.chunk_id: 1.0 - p.distance for p in found} for found in dense]
+            # The least similar passage fetched is the bottom of the query's cosine scale (knowledge.fusion).
+            background = [min(known.values(), default=None) for known in similarity]
             dense = [[p for p in found if 1.0 - p.distance >= floor] for found in dense]
         if active and mode != "dense" and self.keywords is not None:
             self.sync_keywords()
             keyword = self.keywords.search_many(active, n, filters)
-            if mode == "hybrid" and floor > 0:
+            if mode == "hybrid":
                 keyword = self._similar_enough(keyword, embedded, similarity, floor)
         answers = iter(
-            self._fuse(found, matches, similar, k, mode)
-            for found, matches, similar in zip(dense, keyword, similarity, strict=True)
+            self._fuse(found, matches, similar, lowest, k, mode)
+            for found, matches, similar, lowest in zip(dense, keyword, similarity, background, strict=True)
         )
         return [next(answers) if query is not None else [] for query in cleaned]
 
@@ -249,12 +258,19 @@ class KnowledgeIndex:
         similarity: list[dict[str, float]],
         floor: float,
     ) -> list[list[KeywordMatch]]:
-        """Keyword matches whose passages reach the similarity floor (`similarity` learns them) or hold most
-        of the query's term weight (an error code, a product name the model does not know)."""
-        unknown = {m.chunk_id for number, found in enumerate(keyword) for m in found} - {
-            chunk_id for known in similarity for chunk_id in known
+        """Keyword matches whose passages reach the similarity floor or hold most of the query's term weight
+        (an error code, a product name the model does not know); `similarity` learns the similarity of
+        every keyword match, which fusion needs."""
+        unknown = {
+            match.chunk_id
+            for found, known in zip(keyword, similarity, strict=True)
+            for match in found
+            if match.chunk_id not in known
         }
-        stored = self.vectors.embeddings(sorted(unknown))
+        wanted = sorted(unknown)
+        stored: dict[str, list[float]] = {}
+        for start in range(0, len(wanted), ID_SLICE):
+            stored.update(self.vectors.embeddings(wanted[start : start + ID_SLICE]))
         kept = []
         for number, found in enumerate(keyword):
             query = np.asarray(embedded[number])
@@ -263,7 +279,11 @@ class KnowledgeIndex:
                 if match.chunk_id not in known and match.chunk_id in stored:
                     known[match.chunk_id] = float(query @ np.asarray(stored[match.chunk_id]))
             kept.append(
-                [m for m in found if known.get(m.chunk_id, 0.0) >= floor or m.coverage >= KEYWORD_COVERAGE]
+                [
+                    m
+                    for m in found
+                    if floor <= 0 or known.get(m.chunk_id, 0.0) >= floor or m.coverage >= KEYWORD_COVERAGE
+                ]
             )
         return kept
 
@@ -272,50 +292,50 @@ class KnowledgeIndex:
         dense: list[StoredPassage],
         keyword: list[KeywordMatch],
         passage_similarity: dict[str, float],
+        lowest: float | None,
         k: int,
         mode: SearchMode,
     ) -> list[Hit]:
-        dense_rank = {passage.chunk_id: rank for rank, passage in enumerate(dense, start=1)}
-        keyword_rank = {match.chunk_id: rank for rank, match in enumerate(keyword, start=1)}
-        rankings: list[list[str]] = []
-        weights: list[float] = []
-        if mode != "keyword":
-            rankings.append(list(dict.fromkeys(passage.document_id for passage in dense)))
-            weights.append(DENSE_WEIGHT)
-        if mode != "dense":
-            rankings.append(list(dict.fromkeys(match.document_id for match in keyword)))
-            weights.append(KEYWORD_WEIGHT)
-        candidates = {doc for ranking in rankings for doc in ranking}
-        reuse = self.reuse.counts(candidates) if self.reuse is not None and candidates else {}
-        fused = fuse_with_reuse(rankings, reuse, weights=weights)[:k]
-        # Each document's snippet is its passage with the best passage-level fused score; its similarity is
-        # that of its most similar passage among the candidates.
-        pairs = [(p.chunk_id, p.document_id) for p in dense] + [(m.chunk_id, m.document_id) for m in keyword]
-        passages_of: dict[str, list[str]] = {}
+        # A document scores with its most similar passage and its best BM25 passage; its snippet is the
+        # passage with the best fused score of its own (see knowledge.fusion).
+        if mode == "keyword":
+            dense, passage_similarity, weight = [], {}, 1.0
+        elif mode == "dense":
+            keyword, weight = [], 0.0
+        else:
+            weight = keyword_weight(keyword[0].coverage if keyword else 0.0, weight=self.keyword_weight)
+        chunk_similarity = {
+            chunk_id: passage_similarity[chunk_id]
+            for chunk_id in [p.chunk_id for p in dense] + [m.chunk_id for m in keyword]
+            if chunk_id in passage_similarity
+        }
+        chunk_keyword = {match.chunk_id: match.score for match in keyword}
+        document_of = {p.chunk_id: p.document_id for p in dense} | {
+            m.chunk_id: m.document_id for m in keyword
+        }
         similarity: dict[str, float] = {}
-        for chunk_id, document_id in pairs:
-            passages_of.setdefault(document_id, [])
-            if chunk_id not in passages_of[document_id]:
-                passages_of[document_id].append(chunk_id)
-            if chunk_id in passage_similarity:
-                value = round(passage_similarity[chunk_id], 4)
-                similarity[document_id] = max(value, similarity.get(document_id, value))
-
-        def passage_score(chunk_id: str) -> float:
-            return sum(
-                weight / (RRF_K + ranks[chunk_id])
-                for ranks, weight in ((dense_rank, DENSE_WEIGHT), (keyword_rank, KEYWORD_WEIGHT))
-                if chunk_id in ranks
-            )
-
-        best = {document_id: max(passages_of[document_id], key=passage_score) for document_id, _ in fused}
+        bm25: dict[str, float] = {}
+        for chunk_id, document_id in document_of.items():
+            if chunk_id in chunk_similarity:
+                similarity[document_id] = max(chunk_similarity[chunk_id], similarity.get(document_id, -1.0))
+            if chunk_id in chunk_keyword:
+                bm25[document_id] = max(chunk_keyword[chunk_id], bm25.get(document_id, 0.0))
+        candidates = set(document_of.values())
+        reuse = self.reuse.counts(candidates) if self.reuse is not None and candidates else {}
+        fused = fuse_with_reuse(similarity, bm25, reuse, weight=weight, lowest=lowest)[:k]
+        passage_score = convex_fusion(chunk_similarity, chunk_keyword, weight=weight, lowest=lowest)
+        best: dict[str, str] = {}
+        for chunk_id in passage_score:  # best first
+            best.setdefault(document_of[chunk_id], chunk_id)
         known = {passage.chunk_id: passage for passage in dense}
-        known.update(self.vectors.passages([chunk_id for chunk_id in best.values() if chunk_id not in known]))
+        wanted = [best[document_id] for document_id, _ in fused if best[document_id] not in known]
+        known.update(self.vectors.passages(wanted))
         hits = []
         for document_id, score in fused:
             snippet = known.get(best[document_id])
             if snippet is not None:  # None: removed by a build running beside this search
-                hits.append(_hit(snippet, score, reuse.get(document_id, 0), similarity.get(document_id)))
+                shown = round(similarity[document_id], 4) if document_id in similarity else None
+                hits.append(_hit(snippet, score, reuse.get(document_id, 0), shown))
         return hits
 
     # -- feedback -----------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-DocumentKind = Literal["practice", "article", "solution", "document"]
-DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("practice", "article", "solution", "document")
+DocumentKind = Literal["practice", "article", "solution", "case", "document"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("practice", "article", "solution", "case", "document")
 MetadataValue = str | int | float | bool
 FeedbackKind = Literal["helpful", "solved"]
 SearchMode = Literal["hybrid", "dense", "keyword"]

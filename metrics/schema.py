@@ -82,6 +82,12 @@ TABLES: dict[str, Table] = {
                 _c("channel", "text"),
                 _c("priority", "text"),
                 _c("interruption_id", "id", description="tickets sharing one interruption of the customer"),
+                _c("subject", "text", description="the ticket's subject or short description"),
+                _c(
+                    "resolution",
+                    "text",
+                    description="resolution notes: how the ticket was solved (indexed as a prior solution)",
+                ),
             ),
             "Support tickets (cases, incidents, service requests).",
         ),

@@ -6,6 +6,7 @@ from advisor.cli import (
     knowledge_commands,
     metrics_commands,
     recommendation_commands,
+    user_commands,
 )
 from advisor.cli.app import app
 
@@ -16,4 +17,5 @@ __all__ = [
     "knowledge_commands",
     "metrics_commands",
     "recommendation_commands",
+    "user_commands",
 ]

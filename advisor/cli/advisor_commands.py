@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from advisor.cli.app import advisor_with, app, clean_errors, console, parse_period, print_json, settings_with
-from advisor.composition import build_advisor
+from advisor.composition import build_advisor, build_users
+from advisor.settings import is_loopback_host
 
 
 @app.command("next-steps")
@@ -48,9 +48,12 @@ def serve(
 
     settings = settings_with(data_dir=data, host=host, port=port)
     with clean_errors():
-        if not _is_loopback(settings.host):
+        users = build_users(settings)
+        if not is_loopback_host(settings.host) and not users.has_users():
             raise ValueError(
-                f"refusing to listen on {settings.host}: without sign-in the app only serves a loopback address"
+                f"refusing to listen on {settings.host}: no user exists yet, so the app runs without sign-in "
+                "(local single-user mode) and serves only a loopback address such as 127.0.0.1. Create the "
+                "first admin with `advisor create-user NAME --role admin --password-stdin`, then serve again"
             )
         advisor = build_advisor(settings)
         if advisor.index.is_empty():
@@ -63,18 +66,18 @@ def serve(
         advisor.scorecard()
     create_app: Callable[..., Any] = importlib.import_module("web.app").create_app
     console.print(f"ocmf-advisor on http://{settings.host}:{settings.port}")
+    if users.has_users() and settings.secure_cookies:
+        console.print(
+            "sign-in cookies are sent over HTTPS only: serve behind an HTTPS proxy, or set "
+            "ADVISOR_COOKIE_SECURE=false on a trusted network",
+            highlight=False,
+        )
     uvicorn.run(
-        create_app(settings, advisor=advisor), host=settings.host, port=settings.port, log_level="info"
+        create_app(settings, advisor=advisor, users=users),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @app.command()

@@ -20,6 +20,7 @@ from metrics.demo.knowledge import articles_table, build_library
 from metrics.demo.organisation import initiatives_table, internal_requests_table, suggestions_table
 from metrics.demo.output import write_csv
 from metrics.demo.people import build_staff, competency_table, employee_pulses, employees_table
+from metrics.demo.resolutions import ticket_texts
 from metrics.demo.sampling import Scenario, add_months
 from metrics.demo.tickets import build_tickets, tickets_table
 
@@ -43,6 +44,7 @@ _STREAMS = (
     "self_service",
     "suggestions",
     "requests",
+    "resolutions",  # last: a stream added at the end leaves the others' draws as they were
 )
 
 
@@ -99,8 +101,9 @@ def _build_tables(scenario: Scenario, seed: int) -> dict[str, pa.Table]:
     log = build_events(rng["events"], scenario, tickets, staff)
     library, article = build_library(rng["knowledge"], scenario, tickets, log)
     pulses = employee_pulses(rng["pulses"], scenario, staff)
+    texts = ticket_texts(rng["resolutions"], scenario, tickets)
     return {
-        "tickets": tickets_table(scenario, tickets, book),
+        "tickets": tickets_table(scenario, tickets, book, texts.subject, texts.resolution),
         "ticket_events": events_table(log, tickets, staff, article, library.count),
         "accounts": accounts_table(rng["account_values"], scenario, book),
         "surveys": surveys_table(rng["surveys"], scenario, tickets, book, staff, pulses),

@@ -229,7 +229,10 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
     )
 
 
-def tickets_table(scenario: Scenario, tickets: TicketSet, book: AccountBook) -> pa.Table:
+def tickets_table(
+    scenario: Scenario, tickets: TicketSet, book: AccountBook, subject: pa.Array, resolution: pa.Array
+) -> pa.Table:
+    """The tickets as canonical rows; `subject` and `resolution` come from `metrics.demo.resolutions`."""
     resolved_at = tickets.resolved_by(scenario.end)
     resolved = resolved_at >= 0
     interruptions = int(tickets.interruption.max()) + 1 if tickets.count else 0
@@ -246,5 +249,7 @@ def tickets_table(scenario: Scenario, tickets: TicketSet, book: AccountBook) -> 
             "channel": labels(CHANNELS, tickets.channel),
             "priority": labels(PRIORITIES, tickets.priority),
             "interruption_id": refs(id_column("I", interruptions, 5), tickets.interruption),
+            "subject": subject,
+            "resolution": resolution,
         },
     )

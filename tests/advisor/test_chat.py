@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.chat import understand
+from advisor.chat import compose_search, understand
+from knowledge.models import Hit
 
 
 @pytest.mark.parametrize(
@@ -42,3 +43,25 @@ def test_follow_ups_use_the_previous_answer(
 ) -> None:
     understanding = understand(message, previous=previous)
     assert (understanding.intent, understanding.group) == (intent, group)
+
+
+def _hit(document_id: str, kind: str, title: str, snippet: str, similarity: float = 0.6) -> Hit:
+    return Hit(
+        id=document_id, title=title, kind=kind, score=0.5, snippet=snippet, source="t", similarity=similarity
+    )  # type: ignore[arg-type]
+
+
+def test_search_answers_list_each_distinct_solution_once() -> None:
+    note = "# Bank feed stopped\nThe bank renewed its consent screen. Reconnect the feed."
+    hits = [
+        _hit("case:T1", "case", "Bank feed stopped", note),
+        _hit("case:T2", "case", "Bank feed stopped", note),
+        _hit("case:T3", "case", "Bank feed stopped", note.replace("\n", "  \n ")),
+        _hit("kb-7", "article", "Fix a failed sync", "Clear the cached session and sign in again."),
+        _hit("kb-9", "article", "Unrelated", "Something else entirely.", similarity=0.05),
+    ]
+    answer, citations = compose_search(hits)
+    assert [citation.id for citation in citations] == ["case:T1", "kb-7"]
+    assert "(case; 2 more cases say the same): The bank renewed its consent screen." in answer
+    assert "# Bank feed" not in answer and "Unrelated" not in answer
+    assert citations[0].url == "/knowledge/document?id=case%3AT1" and citations[1].url == "/articles/kb-7"

@@ -102,7 +102,7 @@ def test_demo_data_writes_the_canonical_tables(tmp_path: Path) -> None:
 
 def test_serve_refuses_a_public_address_without_sign_in(demo_dir: Path) -> None:
     code, output = run("serve", "--data", str(demo_dir), "--host", "0.0.0.0")
-    assert code == 2 and "only serves a loopback address" in output
+    assert code == 2 and "refusing to listen on 0.0.0.0: no user exists yet" in output
 
 
 def test_the_installed_entry_point_asks_a_question(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from advisor.errors import ConversationNotFound
 from advisor.service import Advisor
 
 
@@ -32,3 +35,53 @@ def test_the_recommendations_intent_lists_stored_steps(advisor: Advisor) -> None
     assert answer.intent == "recommendations"
     assert answer.answer.startswith("Recommendations and where they stand:")
     assert answer.citations and all(f"[{citation.id}]" in answer.answer for citation in answer.citations)
+
+
+def test_follow_ups_are_questions_the_advisor_understands(advisor: Advisor) -> None:
+    first = advisor.chat("What should we improve next?", user="ana")
+    assert first.follow_ups[0] == "Why that one?"
+    team_follow_up = next(ask for ask in first.follow_ups if ask.startswith("And for the "))
+    for ask in first.follow_ups:
+        answer = advisor.chat(ask, first.conversation_id, user="ana")
+        assert answer.intent != "search", f"{ask!r} was not understood as a follow-up"
+        if ask == team_follow_up:
+            assert answer.intent == "group" and answer.answer.startswith("For the team **")
+
+
+def test_each_persons_history_is_their_own(advisor: Advisor) -> None:
+    mine = advisor.chat("How is C6 computed?", user="bo")
+    advisor.chat("What should we improve next?", mine.conversation_id, user="bo")
+    theirs = advisor.chat("password reset loop", user="cy")
+
+    history = advisor.conversation_history(user="bo")
+    assert [item.id for item in history][:1] == [mine.conversation_id]
+    assert history[0].title == "How is C6 computed?" and history[0].turns == 4
+    assert theirs.conversation_id not in {item.id for item in history}
+    turns = advisor.conversation(mine.conversation_id, user="bo")
+    assert [turn.role for turn in turns] == ["user", "advisor", "user", "advisor"]
+    assert turns[1].id == mine.turn_id and turns[1].citations == mine.citations
+
+    with pytest.raises(ConversationNotFound):
+        advisor.conversation(mine.conversation_id, user="cy")
+    with pytest.raises(ConversationNotFound):  # nor may anyone continue someone else's conversation
+        advisor.chat("and for the Billing Desk?", mine.conversation_id, user="cy")
+    assert len(advisor.conversation(mine.conversation_id, user="bo")) == 4
+
+
+def test_feedback_on_an_answer_is_kept_and_a_helpful_one_counts_as_reuse(advisor: Advisor) -> None:
+    answer = advisor.chat("customer cannot log in after password reset", user="di")
+    assert answer.turn_id is not None
+    reusable = [c.id for c in answer.citations if c.kind in {"article", "solution", "document", "case"}]
+    assert reusable, "the answer cites knowledge articles"
+    before = {doc: advisor.index.reuse_count(doc) for doc in reusable}
+
+    verdict = advisor.answer_feedback(answer.turn_id, helpful=True, comment="<b>spot on</b>", user="di")
+    assert verdict.helpful and verdict.comment == "<b>spot on</b>" and verdict.by == "di"
+    stored = advisor.conversations.feedback([answer.turn_id])
+    assert [(f.helpful, f.comment) for f in stored] == [(True, "<b>spot on</b>")]
+    assert all(advisor.index.reuse_count(doc) == before[doc] + 1 for doc in reusable)
+
+    with pytest.raises(ConversationNotFound):  # only on one's own answers
+        advisor.answer_feedback(answer.turn_id, helpful=False, user="eve")
+    with pytest.raises(ConversationNotFound):  # and only on answers, not on the question
+        advisor.answer_feedback(answer.turn_id - 1, helpful=False, user="di")

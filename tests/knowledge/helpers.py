@@ -37,8 +37,11 @@ def open_index(
     chroma_url: str | None = None,
     collection: str = COLLECTION,
     batch_size: int = 256,
+    database_url: str | None = None,
 ) -> KnowledgeIndex:
-    """An index in `folder`: Chroma embedded there (or the server at `chroma_url`), bm25s and reuse counts."""
+    """An index in `folder`: Chroma embedded there (or the server at `chroma_url`) and bm25s; reuse counts in
+    the application database at `database_url` (default: `<folder>-state.db` beside the folder, as the
+    application keeps it apart from the rebuildable index)."""
     vectors = (
         ChromaVectorStore.server(chroma_url, collection)
         if chroma_url
@@ -48,9 +51,14 @@ def open_index(
         embedder,
         vectors,
         KeywordIndex(folder / "keyword"),
-        ReuseCounts(folder / "feedback.sqlite3"),
+        ReuseCounts(database_url or state_database_url(folder)),
         batch_size=batch_size,
     )
+
+
+def state_database_url(folder: Path) -> str:
+    """The SQLite application database `open_index` uses for `folder` by default."""
+    return f"sqlite:///{folder.with_name(folder.name + '-state.db')}"
 
 
 def article(document_id: str, title: str, body: str, **metadata: str | int | float | bool) -> Document:

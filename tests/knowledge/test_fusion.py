@@ -1,4 +1,4 @@
-"""Reciprocal rank fusion and the reuse boost, on hand-made rankings with hand-computed values."""
+"""Score fusion and the reuse boost, on hand-made scores with hand-computed values."""
 
 from __future__ import annotations
 
@@ -6,28 +6,69 @@ import math
 
 import pytest
 
-from knowledge.fusion import fuse_with_reuse, reciprocal_rank_fusion, reuse_boost
+from knowledge.fusion import KEYWORD_WEIGHT, convex_fusion, fuse_with_reuse, keyword_weight, reuse_boost
 
 
-def test_rrf_sums_one_over_k_plus_rank() -> None:
-    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "d"]], k=60)
-    assert fused == pytest.approx({"b": 1 / 62 + 1 / 61, "c": 1 / 63 + 1 / 62, "a": 1 / 61, "d": 1 / 63})
-    # agreement beats one retriever's first place: b (2nd and 1st) > c (3rd and 2nd) > a (1st once)
-    assert list(fused) == ["b", "c", "a", "d"]
+def test_convex_fusion_normalises_each_part_and_mixes_them() -> None:
+    # cosine min-max over the candidates: a 1.0, b 0.5, c 0.0; BM25 over its maximum: b 1.0, c 0.5, d 0.25
+    similarity = {"a": 0.8, "b": 0.6, "c": 0.4}
+    keyword = {"b": 8.0, "c": 4.0, "d": 2.0}
+    fused = convex_fusion(similarity, keyword, weight=0.3)
+    assert fused == pytest.approx(
+        {"a": 0.7 * 1.0, "b": 0.7 * 0.5 + 0.3 * 1.0, "c": 0.7 * 0.0 + 0.3 * 0.5, "d": 0.3 * 0.25}
+    )
+    assert list(fused) == ["a", "b", "c", "d"]  # 0.70, 0.65, 0.15, 0.075
+    # more keyword weight and BM25's favourite wins: b 0.5 * 0.5 + 0.5 = 0.75 > a 0.5
+    assert next(iter(convex_fusion(similarity, keyword, weight=0.5))) == "b"
 
 
-def test_rrf_with_small_k_and_weights() -> None:
-    fused = reciprocal_rank_fusion([["x", "y"], ["y", "z"]], k=1, weights=[1.0, 0.5])
-    # x: 1/2; y: 1/3 + 0.5/2 = 7/12; z: 0.5/3 = 1/6
-    assert fused == pytest.approx({"y": 7 / 12, "x": 1 / 2, "z": 1 / 6})
-    assert list(fused) == ["y", "x", "z"]
-    with pytest.raises(ValueError, match="one weight per ranking"):
-        reciprocal_rank_fusion([["x"]], weights=[1.0, 2.0])
+def test_each_retriever_alone_keeps_its_own_order_and_scores_one_at_the_top() -> None:
+    similarity = {"a": 0.9, "b": 0.7, "c": 0.3}
+    keyword = {"c": 5.0, "a": 1.0}
+    dense = convex_fusion(similarity, {}, weight=0.0)
+    assert list(dense) == ["a", "b", "c"] and dense["a"] == 1.0
+    only_keyword = convex_fusion({}, keyword, weight=1.0)
+    assert only_keyword == pytest.approx({"c": 1.0, "a": 0.2})
+    # first for both is 1.0 whatever the weight
+    assert convex_fusion({"x": 0.5, "y": 0.4}, {"x": 3.0, "y": 1.0}, weight=0.3)["x"] == pytest.approx(1.0)
 
 
-def test_empty_rankings_fuse_to_nothing() -> None:
-    assert reciprocal_rank_fusion([[], []]) == {}
-    assert fuse_with_reuse([[], []], {}) == []
+def test_edge_cases_fuse_sensibly() -> None:
+    assert convex_fusion({}, {}, weight=0.3) == {}
+    assert fuse_with_reuse({}, {}, {}, weight=0.3) == []
+    # one candidate (no spread): it is the best there is
+    assert convex_fusion({"a": 0.4}, {}, weight=0.0) == {"a": 1.0}
+    # a keyword-only candidate counts as the least similar; one without a keyword score has 0 there
+    assert convex_fusion({"a": 0.6, "b": 0.5}, {"c": 2.0}, weight=0.5) == pytest.approx(
+        {"a": 0.5, "c": 0.5, "b": 0.0}
+    )
+    # ties keep first appearance, similarity before keyword
+    assert list(convex_fusion({"a": 0.5, "b": 0.5}, {}, weight=0.0)) == ["a", "b"]
+    with pytest.raises(ValueError, match="keyword weight must be in"):
+        convex_fusion({"a": 1.0}, {}, weight=1.5)
+
+
+def test_the_cosine_scale_starts_at_the_querys_background() -> None:
+    # two near twins among few candidates: against a background of 0.2 they stay near each other
+    twins = {"a": 0.62, "b": 0.61}
+    assert convex_fusion(twins, {}, weight=0.0, lowest=0.2) == pytest.approx({"a": 1.0, "b": 0.41 / 0.42})
+    assert convex_fusion(twins, {}, weight=0.0) == pytest.approx(
+        {"a": 1.0, "b": 0.0}
+    )  # without one: stretched
+    # a candidate below the background (a keyword match) counts as 0 on the cosine side
+    assert convex_fusion({"a": 0.6, "c": 0.1}, {"c": 1.0}, weight=0.5, lowest=0.2) == pytest.approx(
+        {"a": 0.5, "c": 0.5}
+    )
+
+
+@pytest.mark.parametrize(
+    ("coverage", "weight"),
+    [(0.0, 0.0), (0.5, KEYWORD_WEIGHT / 2), (1.0, KEYWORD_WEIGHT), (1.7, KEYWORD_WEIGHT), (-1.0, 0.0)],
+)
+def test_the_keyword_weight_follows_the_best_matchs_share_of_the_query(
+    coverage: float, weight: float
+) -> None:
+    assert keyword_weight(coverage) == pytest.approx(weight)
 
 
 @pytest.mark.parametrize(
@@ -44,21 +85,18 @@ def test_reuse_boost_is_small_and_capped(count: int, factor: float) -> None:
     assert reuse_boost(count) == pytest.approx(factor)
 
 
-def test_fused_scores_are_scaled_to_one_and_reuse_breaks_near_ties() -> None:
-    rankings = [["a", "b", "c"], ["b", "a", "c"]]
-    plain = fuse_with_reuse(rankings, {}, k=60)
-    # a and b tie exactly (1/61 + 1/62 each); the first seen stays first; scaled by the best possible 2/61
+def test_reuse_orders_near_ties_and_scores_stay_at_most_one() -> None:
+    similarity = {"a": 0.80, "b": 0.79, "c": 0.40}
+    plain = fuse_with_reuse(similarity, {}, {}, weight=0.0)
     assert [key for key, _ in plain] == ["a", "b", "c"]
-    assert plain[0][1] == pytest.approx((1 / 61 + 1 / 62) / (2 / 61))
-    assert plain[2][1] == pytest.approx((2 / 63) / (2 / 61))
-    reused = fuse_with_reuse(rankings, {"b": 3}, k=60)
+    assert plain[1][1] == pytest.approx(0.39 / 0.40)
+    reused = fuse_with_reuse(similarity, {}, {"b": 3}, weight=0.0)
     assert [key for key, _ in reused] == ["b", "a", "c"]
-    # first in every ranking is 1.0; a boost beyond that is capped
-    assert fuse_with_reuse([["a"], ["a"]], {"a": 50})[0] == ("a", 1.0)
+    assert fuse_with_reuse({"a": 0.5}, {}, {"a": 50}, weight=0.0) == [("a", 1.0)]
 
 
-def test_reuse_cannot_lift_a_document_both_retrievers_ranked_low() -> None:
-    # z: 6th in both rankings, reused without end; a: first in both, never reused
-    rankings = [["a", "b", "c", "d", "e", "z"], ["a", "b", "c", "d", "e", "z"]]
-    order = [key for key, _ in fuse_with_reuse(rankings, {"z": 1000}, k=60)]
-    assert order[0] == "a" and order.index("z") < 5  # it climbs, but not to the top
+def test_reuse_cannot_lift_a_document_that_scores_much_lower() -> None:
+    # z scores 0.9 of a; even the largest boost (1.08) leaves it below
+    similarity = {"a": 1.0, "b": 0.95, "z": 0.9, "floor": 0.0}
+    order = [key for key, _ in fuse_with_reuse(similarity, {}, {"z": 1000}, weight=0.0)]
+    assert order[:3] == ["a", "z", "b"]  # it passes b (0.95 < 0.9 * 1.08), never a

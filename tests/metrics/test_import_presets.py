@@ -88,6 +88,37 @@ def test_servicenow_history_rows(tmp_path: Path) -> None:
     ).fetchall() == [("INC0010001", 3, 0), ("INC0010002", 1, 0), ("INC0010003", 1, 1)]
 
 
+def test_servicenow_subject_and_resolution_notes(tmp_path: Path) -> None:
+    _, db = imported(tmp_path, "servicenow", "servicenow/incident-notes.csv")
+    # notes are the last non-empty close_notes (the Closed row repeats none); an open incident has none
+    assert db.execute("SELECT id, subject, resolution, resolved_at FROM tickets ORDER BY id").fetchall() == [
+        (
+            "INC0020001",
+            "VPN drops every hour",
+            "Renewed the expired device certificate; the tunnel stays up, checked with the user after two hours.",
+            utc("2026-03-02T12:00"),
+        ),
+        ("INC0020002", "Password reset", None, None),
+    ]
+
+
+def test_subjects_are_mapped_and_status_names_are_not_notes(tmp_path: Path) -> None:
+    _, zendesk = imported(tmp_path / "zendesk", "zendesk", "zendesk/tickets.csv")
+    assert zendesk.execute("SELECT id, subject, resolution FROM tickets ORDER BY id").fetchall() == [
+        ("101", "Invoice shows the wrong VAT, please fix", None),
+        ("102", "Cannot log in", None),
+        ("103", "Export fails", None),
+        ("104", "Refund", None),
+    ]
+    # Jira's Resolution column says "Done": a status name, not how the request was solved
+    _, jira = imported(tmp_path / "jira", "jira-service-management", "jira/export.csv")
+    assert jira.execute("SELECT id, subject, resolution FROM tickets ORDER BY id").fetchall() == [
+        ("SD-1", "Cannot log in", None),
+        ("SD-2", "New laptop", None),
+        ("SD-3", "VPN drops", None),
+    ]
+
+
 def test_jira_service_management(tmp_path: Path) -> None:
     report, db = imported(tmp_path, "jira-service-management", "jira/export.csv")
     assert counts(report) == {"surveys": 2, "tickets": 3}

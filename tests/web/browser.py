@@ -17,8 +17,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
 
-def start_chromium(user_data_dir: Path, *, width: int = 1400, height: int = 1000) -> webdriver.Chrome:
-    """Debian's Chromium, headless, with nothing that would reach the network on its own."""
+def start_chromium(
+    user_data_dir: Path, *, width: int = 1400, height: int = 1000, javascript: bool = True
+) -> webdriver.Chrome:
+    """Debian's Chromium, headless, with nothing that would reach the network on its own (and, to test
+    the plain-form fallbacks, without JavaScript)."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never try to download a browser or driver
@@ -30,6 +33,8 @@ def start_chromium(user_data_dir: Path, *, width: int = 1400, height: int = 1000
         f"--window-size={width},{height}", f"--user-data-dir={user_data_dir}",
     ):  # fmt: skip
         options.add_argument(flag)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
 
 

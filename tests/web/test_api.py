@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -81,9 +83,11 @@ def test_chat_api_refuses_oversized_bodies_and_bad_ids(server_url: str) -> None:
 
 def test_script_in_a_chat_message_is_rendered_harmless(server_url: str) -> None:
     with httpx.Client(base_url=server_url, follow_redirects=True, timeout=60) as client:
-        page = client.post(
-            "/chat", data={"message": "<script>alert('x')</script> how do I fix <b>billing</b>?"}
-        )
+        client.get("/")
+        message = "<script>alert('x')</script> how do I fix <b>billing</b>?"
+        forged = client.post("/chat", data={"message": message})
+        assert forged.status_code == 403, "a form without its CSRF token is refused"
+        page = client.post("/chat", data={"message": message, "csrftoken": client.cookies["csrftoken"]})
     assert page.status_code == 200
     assert "<script>alert" not in page.text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
@@ -121,3 +125,15 @@ def test_chat_streams_tokens_then_the_answer_as_server_sent_events(server_url: s
     answer = events[-1][1]
     assert "".join(str(data["text"]) for _, data in events[:-1]) == answer["answer"]
     assert answer["citations"] and answer["conversation_id"]
+
+
+def test_the_api_docs_are_served_without_any_outside_address(server_url: str) -> None:
+    page = httpx.get(f"{server_url}/docs", timeout=30)
+    assert page.status_code == 200
+    sources = re.findall(r"""(?:src|href)=["']([^"']+)""", page.text) + re.findall(
+        r"url: '([^']+)'", page.text
+    )
+    assert sources and all(source.startswith("/") for source in sources), sources
+    for source in sources:
+        assert httpx.get(f"{server_url}{source}", timeout=30).status_code == 200, source
+    assert httpx.get(f"{server_url}/redoc", timeout=30).status_code == 404  # ReDoc would need a CDN

@@ -1,24 +1,17 @@
-"""The JSON API: health, scorecard, next steps, search and chat."""
+"""The JSON API: health, scorecard, next steps and search (chat is in `chat_api`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 
 from advisor.access import Permission
-from advisor.models import ChatAnswer
 from metrics.models import Dimension, Period
 from web.dependencies import AdvisorDep
 from web.security import require
 
 router = APIRouter()
-
-
-class ChatRequest(BaseModel):
-    message: str = Field(max_length=20_000)
-    conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 @router.get("/healthz")
@@ -54,8 +47,3 @@ def search(
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> dict[str, Any]:
     return {"hits": [hit.model_dump(mode="json", exclude={"metadata"}) for hit in advisor.search(q, k)]}
-
-
-@router.post("/api/chat", dependencies=[Depends(require(Permission.CHAT))])
-def chat(request: ChatRequest, advisor: AdvisorDep) -> ChatAnswer:
-    return advisor.chat(request.message, request.conversation_id)

@@ -2,6 +2,122 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import shutil
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from advisor.access import Permission
+from advisor.jobs import Job, JobBusy, JobRunner
+from advisor.settings import Settings
+from metrics.errors import MetricsError
+from metrics.importers import Mapping, load_preset, parse_mapping, preset_names
+from web.security import require
+from web.uploads import UploadRejected, receive_upload
 
 router = APIRouter()
+
+_IMPORT = [Depends(require(Permission.IMPORT_DATA))]
+
+
+def get_jobs(request: Request) -> JobRunner:
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+AppSettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def job_json(job: Job, jobs: JobRunner) -> dict[str, Any]:
+    """A job as the API shows it, with the links that belong to it."""
+    rejects = jobs.rejects_file(job.id)
+    return {
+        **job.model_dump(mode="json"),
+        "url": f"/api/jobs/{job.id}",
+        "page": f"/data?job={job.id}",
+        "rejects_url": f"/data/jobs/{job.id}/rejects.csv" if rejects is not None else None,
+    }
+
+
+async def start_upload_import(request: Request, jobs: JobRunner, settings: Settings) -> Job:
+    """Receive an upload (exports plus a preset name or a mapping file) and start its import job.
+
+    Raises UploadRejected (400, 409, 413) when nothing was started; the upload is then not kept.
+    """
+    try:
+        jobs.ensure_idle()  # before a byte is stored
+    except JobBusy as error:
+        raise UploadRejected(409, str(error)) from None
+    folder = jobs.upload_folder()
+    upload = await receive_upload(request, folder, max_file_bytes=settings.upload_max_bytes)
+    try:
+        if not upload.files:
+            raise UploadRejected(400, "choose at least one export file to import")
+        mapping = _chosen_mapping(upload.fields.get("preset", "").strip(), upload.mapping)
+    except MetricsError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise UploadRejected(400, str(error)) from None
+    except UploadRejected:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    time_zone = upload.fields.get("time_zone", "").strip() or None
+    try:
+        # the job owns the folder from here: it removes it when it ends, or now when it cannot start
+        return jobs.start_import(upload.files, mapping, upload_folder=folder, time_zone=time_zone)
+    except JobBusy as error:
+        raise UploadRejected(409, str(error)) from None
+
+
+def _chosen_mapping(preset: str, mapping_file: Path | None) -> Mapping:
+    if preset and mapping_file is not None:
+        raise UploadRejected(400, "choose a preset or upload a mapping file, not both")
+    if mapping_file is not None:
+        try:
+            text = mapping_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UploadRejected(400, f"{mapping_file.name}: a mapping must be UTF-8 text") from None
+        return parse_mapping(text, mapping_file.name)
+    if not preset:
+        raise UploadRejected(400, "choose a preset or upload a mapping file (YAML) for the exports")
+    if preset not in preset_names():
+        raise UploadRejected(400, f"unknown preset {preset!r}; presets: {', '.join(preset_names())}")
+    return load_preset(preset)
+
+
+@router.post("/api/imports", dependencies=_IMPORT, status_code=202)
+async def start_import(request: Request, jobs: JobsDep, settings: AppSettingsDep) -> Response:
+    try:
+        job = await start_upload_import(request, jobs, settings)
+    except UploadRejected as error:
+        return JSONResponse({"detail": error.message}, status_code=error.status_code)
+    return JSONResponse(job_json(job, jobs), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+
+
+@router.post("/api/index/rebuild", dependencies=_IMPORT, status_code=202)
+def rebuild_index(jobs: JobsDep) -> Response:
+    try:
+        job = jobs.start_rebuild()
+    except JobBusy as error:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+    return JSONResponse(job_json(job, jobs), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+
+
+@router.get("/api/jobs", dependencies=_IMPORT)
+def list_jobs(jobs: JobsDep) -> dict[str, Any]:
+    return {"jobs": [job_json(job, jobs) for job in jobs.jobs()]}
+
+
+@router.get("/api/jobs/{job_id}", dependencies=_IMPORT)
+def get_job(job_id: str, jobs: JobsDep) -> dict[str, Any]:
+    job = jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id!r} (jobs are kept until the server restarts)")
+    return job_json(job, jobs)

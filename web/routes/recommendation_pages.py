@@ -11,6 +11,7 @@ from advisor.access import Permission, Principal
 from advisor.errors import InvalidTransition
 from advisor.models import RecommendationStatus
 from advisor.outcomes import describe_outcome
+from advisor.recommendation_store import OPEN_STATUSES
 from web.dependencies import AdvisorDep, TemplatesDep
 from web.security import require
 
@@ -36,9 +37,19 @@ FORWARD: dict[str, list[tuple[str, str]]] = {
 def _page(
     request: Request, advisor: AdvisorDep, templates: TemplatesDep, error: str | None = None
 ) -> Response:
+    tracked = advisor.recommendations.list(organisation=advisor.organisation())
+    open_by_practice = {rec.practice_id: rec for rec in tracked if rec.status in OPEN_STATUSES}
+    ranked = advisor.next_steps(limit=5)
     context = {
         "organisation": advisor.organisation(),
-        "recommendations": advisor.recommendations.list(organisation=advisor.organisation()),
+        "ranked": ranked,
+        # The public sources a practice rests on (its own id and the metrics are linked separately).
+        "web_sources": {
+            rec.practice_id: [s for s in rec.sources if s.startswith(("https://", "http://"))]
+            for rec in ranked
+        },
+        "open_by_practice": open_by_practice,
+        "recommendations": tracked,
         "groups": GROUPS,
         "transitions": FORWARD,
         "describe_outcome": describe_outcome,

@@ -1,0 +1,90 @@
+"""The chat API over a real server: the conversation history, feedback on answers, "this solved it"."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_a_conversation_is_listed_and_read_back_through_the_api(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, timeout=60) as client:
+        first = client.post("/api/chat", json={"message": "How is C6 computed?"}).json()
+        assert first["turn_id"] and first["follow_ups"]
+        client.post(
+            "/api/chat",
+            json={"message": "What should we improve next?", "conversation_id": first["conversation_id"]},
+        )
+        listed = client.get("/api/conversations").json()["conversations"]
+        mine = next(item for item in listed if item["id"] == first["conversation_id"])
+        assert mine["title"] == "How is C6 computed?" and mine["turns"] == 4
+        turns = client.get(f"/api/conversations/{first['conversation_id']}").json()
+        assert [turn["role"] for turn in turns] == ["user", "advisor", "user", "advisor"]
+        assert turns[1]["id"] == first["turn_id"]
+        assert client.get("/api/conversations/nobody-has-this").json() == []
+        assert client.get("/api/conversations/bad%20id!").status_code == 422
+
+
+def test_feedback_on_an_answer_is_kept(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, timeout=60) as client:
+        answer = client.post("/api/chat", json={"message": "What should we improve next?"}).json()
+        kept = client.post(
+            "/api/chat/feedback", json={"turn_id": answer["turn_id"], "helpful": False, "comment": "too long"}
+        )
+        assert kept.status_code == 200
+        assert kept.json()["helpful"] is False and kept.json()["comment"] == "too long"
+        missing = client.post("/api/chat/feedback", json={"turn_id": 10**9, "helpful": True})
+        assert missing.status_code == 404 and "no answer" in missing.json()["detail"]
+        question = client.post("/api/chat/feedback", json={"turn_id": answer["turn_id"] - 1, "helpful": True})
+        assert question.status_code == 404
+
+
+def test_the_page_stream_ends_with_the_rendered_turn(server_url: str) -> None:
+    import json
+
+    with httpx.Client(base_url=server_url, timeout=60) as client:
+        page = client.get("/")
+        token = client.cookies.get("csrftoken")
+        assert token, "the chat page sets the CSRF cookie its script sends back"
+        events: list[tuple[str, dict[str, str]]] = []
+        with client.stream(
+            "POST",
+            "/chat/stream",
+            json={"message": "What should we improve next?"},
+            headers={"x-csrftoken": token},
+        ) as response:
+            assert response.status_code == 200, page.text[:200]
+            name = ""
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    name = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    events.append((name, json.loads(line.removeprefix("data: "))))
+        assert events[-1][0] == "turn" and {name for name, _ in events[:-1]} == {"token"}
+        turn = events[-1][1]
+        assert f'id="turn-{turn["turn_id"]}"' in turn["html"]
+        assert 'name="csrftoken"' in turn["html"] and "Was this answer helpful?" in turn["html"]
+
+        refused = client.post("/chat/stream", json={"message": "hello"})  # no CSRF header
+        assert refused.status_code == 403
+
+
+def test_this_solved_it_raises_the_reuse_count(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, timeout=60) as client:
+        client.get("/")
+        token = client.cookies["csrftoken"]
+        hits = client.get(
+            "/api/search", params={"q": "customer cannot log in after password reset", "k": 20}
+        ).json()["hits"]
+        article = next(hit for hit in hits if hit["kind"] == "article")
+        marked = client.post(
+            "/chat/solved",
+            data={"document_id": article["id"], "csrftoken": token},
+            headers={"accept": "application/json"},
+        )
+        assert marked.status_code == 200
+        assert marked.json()["reuse_count"] == article["reuse_count"] + 1
+        unknown = client.post(
+            "/chat/solved",
+            data={"document_id": "no-such-doc", "csrftoken": token},
+            headers={"accept": "application/json"},
+        )
+        assert unknown.status_code == 404
