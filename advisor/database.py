@@ -21,17 +21,11 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 def engine(url: str) -> Engine:
     """An engine for `url`; a plain SQLite file gets its folder made and foreign keys switched on."""
-    parsed = make_url(url)
-    database = parsed.database or ""
-    # A plain SQLite file gets its folder made; in-memory and `file:` URI databases are left as they are.
-    if (
-        parsed.drivername.startswith("sqlite")
-        and database not in ("", ":memory:")
-        and not database.startswith("file:")
-    ):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database_file = _sqlite_file(url)
+    if database_file is not None:
+        database_file.parent.mkdir(parents=True, exist_ok=True)
     built = create_engine(url)
-    if parsed.drivername.startswith("sqlite"):
+    if make_url(url).drivername.startswith("sqlite"):
 
         @event.listens_for(built, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -74,15 +68,17 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 def state_folder(url: str, default: Path = Path("var")) -> Path:
     """The folder of a SQLite database file; `default` for any other database."""
+    database_file = _sqlite_file(url)
+    return database_file.parent if database_file is not None else default
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a plain SQLite database; None for in-memory, `file:` URI and other databases."""
     parsed = make_url(url)
     database = parsed.database or ""
-    if (
-        parsed.drivername.startswith("sqlite")
-        and database not in ("", ":memory:")
-        and not database.startswith("file:")
-    ):
-        return Path(database).parent
-    return default
+    if parsed.drivername.startswith("sqlite") and database not in ("", ":memory:"):
+        return None if database.startswith("file:") else Path(database)
+    return None
 
 
 def load_or_create_secret(path: Path) -> str:

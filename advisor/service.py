@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -67,6 +68,7 @@ class Advisor:
         self.practices = {practice.id: practice for practice in practices}
         self.min_group_size = min_group_size
         self._stores: dict[Path, OrganisationStore] = {}
+        self._signatures: dict[Path, tuple[object, ...]] = {}
         self._scorecards: OrderedDict[tuple[Path, Period | None, Dimension | None], Scorecard] = OrderedDict()
         self.conversations = conversations
         self._chat = ChatResponder(self, phraser, conversations)
@@ -74,11 +76,24 @@ class Advisor:
 
     # -- metrics -----------------------------------------------------------------------------------------
     def store(self, data_dir: Path | None = None) -> OrganisationStore:
+        """The organisation's tables, loaded once and again whenever the folder's files change (an
+        `advisor import` into the folder being served shows at the next request)."""
         path = (data_dir or self.data_dir).resolve()
+        self._forget_if_changed(path)
         with self._lock:
             if path not in self._stores:
                 self._stores[path] = open_store(path)
             return self._stores[path]
+
+    def _forget_if_changed(self, path: Path) -> None:
+        signature = _folder_signature(path)
+        with self._lock:
+            if self._signatures.get(path) == signature:
+                return
+            self._signatures[path] = signature
+            self._stores.pop(path, None)
+            for key in [key for key in self._scorecards if key[0] == path]:
+                del self._scorecards[key]
 
     def reload_data(self, data_dir: Path | None = None) -> None:
         """Forget the loaded tables and scorecards of `data_dir` (all when None), after an import."""
@@ -99,6 +114,7 @@ class Advisor:
 
         `by` adds a drill-down by team, product, channel or segment (small groups suppressed)."""
         key = ((data_dir or self.data_dir).resolve(), period, by)
+        self._forget_if_changed(key[0])
         with self._lock:
             cached = self._scorecards.get(key)
         if cached is None:
@@ -302,3 +318,18 @@ class Advisor:
         if row is None:
             return None
         return dict(zip([column[0] for column in result.description or []], row, strict=True))
+
+
+def _folder_signature(path: Path) -> tuple[object, ...]:
+    """What changes when a data folder's files do: the folder itself (an import swaps it whole) and each
+    file's name, size and modification time."""
+    try:
+        folder = path.stat()
+        files = sorted(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in os.scandir(path)
+            if entry.is_file()
+        )
+    except OSError:
+        return ()
+    return (folder.st_ino, folder.st_mtime_ns, *files)

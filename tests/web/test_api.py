@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from httpx_sse import connect_sse
 
 
 def test_healthz(server_url: str) -> None:
@@ -106,20 +107,14 @@ def test_unknown_practice_is_a_404(server_url: str) -> None:
 
 
 def test_chat_streams_tokens_then_the_answer_as_server_sent_events(server_url: str) -> None:
-    import json
-
-    events: list[tuple[str, dict[str, object]]] = []
-    with httpx.stream(
-        "POST", f"{server_url}/api/chat/stream", json={"message": "What should we improve next?"}, timeout=60
-    ) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        name = ""
-        for line in response.iter_lines():
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                events.append((name, json.loads(line.removeprefix("data: "))))
+    with (
+        httpx.Client(base_url=server_url, timeout=60) as client,
+        connect_sse(
+            client, "POST", "/api/chat/stream", json={"message": "What should we improve next?"}
+        ) as source,
+    ):
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        events = [(sse.event, sse.json()) for sse in source.iter_sse()]
     names = [name for name, _ in events]
     assert names[-1] == "answer" and set(names[:-1]) == {"token"} and len(names) > 3
     answer = events[-1][1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from httpx_sse import connect_sse
 
 
 def test_a_conversation_is_listed_and_read_back_through_the_api(server_url: str) -> None:
@@ -38,26 +39,19 @@ def test_feedback_on_an_answer_is_kept(server_url: str) -> None:
 
 
 def test_the_page_stream_ends_with_the_rendered_turn(server_url: str) -> None:
-    import json
-
     with httpx.Client(base_url=server_url, timeout=60) as client:
-        page = client.get("/")
+        client.get("/")
         token = client.cookies.get("csrftoken")
         assert token, "the chat page sets the CSRF cookie its script sends back"
-        events: list[tuple[str, dict[str, str]]] = []
-        with client.stream(
+        with connect_sse(
+            client,
             "POST",
             "/chat/stream",
             json={"message": "What should we improve next?"},
             headers={"x-csrftoken": token},
-        ) as response:
-            assert response.status_code == 200, page.text[:200]
-            name = ""
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    name = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    events.append((name, json.loads(line.removeprefix("data: "))))
+        ) as source:
+            assert source.response.status_code == 200
+            events = [(sse.event, sse.json()) for sse in source.iter_sse()]
         assert events[-1][0] == "turn" and {name for name, _ in events[:-1]} == {"token"}
         turn = events[-1][1]
         assert f'id="turn-{turn["turn_id"]}"' in turn["html"]
