@@ -72,7 +72,7 @@ def score_modes(
     queries: dict[str, str],
     qrels: dict[str, dict[str, int]],
     floor: float,
-    modes: tuple[str, ...] = ("keyword", "dense", "hybrid"),
+    modes: tuple[str, ...] = ("keyword", "dense", "hybrid", "hybrid-rrf"),
 ) -> dict[str, RetrievalScores]:
     return evaluate_retrievers(
         lambda texts, mode: [
@@ -95,7 +95,7 @@ def margins(rows: dict[str, dict[str, float]]) -> dict[str, float]:
 def latency(index: KnowledgeIndex, texts: list[str]) -> dict[str, dict[str, float]]:
     """p50/p95 milliseconds of single searches (k = 10) per mode, after one warm-up search each."""
     timings: dict[str, dict[str, float]] = {}
-    for mode in ("keyword", "dense", "hybrid"):
+    for mode in ("keyword", "dense", "hybrid", "hybrid-rrf"):
         index.search(texts[0], 10, mode=mode)  # type: ignore[arg-type]
         spent = []
         for text in texts:

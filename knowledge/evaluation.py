@@ -94,7 +94,7 @@ def evaluate_retrievers(
     search: Searcher,
     queries: Mapping[str, str],
     qrels: Qrels,
-    modes: Sequence[str] = ("keyword", "dense", "hybrid"),
+    modes: Sequence[str] = ("keyword", "dense", "hybrid", "hybrid-rrf"),
 ) -> dict[str, RetrievalScores]:
     """Scores of each mode; `search(texts, mode)` returns ranked document ids for each text, in order."""
     judged = [query_id for query_id in queries if query_id in qrels]

@@ -31,6 +31,8 @@ import math
 from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
+#: The k of reciprocal rank fusion (Cormack, Clarke and Buettcher, 2009), kept for comparison.
+RRF_K = 60
 #: The keyword share of the fused score for a query whose best keyword match holds all of its term weight.
 KEYWORD_WEIGHT = 0.3
 REUSE_WEIGHT = 0.02
@@ -102,5 +104,23 @@ def fuse_with_reuse(
     1.0 (but ranked before the cap). Ties keep the order of `convex_fusion`."""
     fused = convex_fusion(similarity, keyword, weight=weight, lowest=lowest)
     boosted = [(key, score * reuse_boost(reuse_counts.get(key, 0))) for key, score in fused.items()]
+    boosted.sort(key=lambda item: -item[1])
+    return [(key, min(1.0, score)) for key, score in boosted]
+
+
+def rrf_with_reuse(
+    similarity: Mapping[Key, float], keyword: Mapping[Key, float], reuse_counts: Mapping[Key, int]
+) -> list[tuple[Key, float]]:
+    """Reciprocal rank fusion of the dense and keyword rankings (1 / (RRF_K + rank) summed), scaled so a
+    key first in both scores 1.0, with the reuse boost; as `(key, score)` best first. The "hybrid-rrf" mode:
+    the issue's first design, kept so `advisor eval retrieval` shows how it compares."""
+    scores: dict[Key, float] = {}
+    rankings = [similarity, keyword]
+    for ranking in rankings:
+        ordered = sorted(ranking, key=lambda key: -ranking[key])
+        for rank, key in enumerate(ordered, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
+    top = len(rankings) / (RRF_K + 1)
+    boosted = [(key, score / top * reuse_boost(reuse_counts.get(key, 0))) for key, score in scores.items()]
     boosted.sort(key=lambda item: -item[1])
     return [(key, min(1.0, score)) for key, score in boosted]

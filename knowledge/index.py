@@ -15,7 +15,13 @@ from knowledge.chunking import chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.errors import InvalidQuery, UnknownDocument
 from knowledge.feedback import ReuseCounts
-from knowledge.fusion import KEYWORD_WEIGHT, convex_fusion, fuse_with_reuse, keyword_weight
+from knowledge.fusion import (
+    KEYWORD_WEIGHT,
+    convex_fusion,
+    fuse_with_reuse,
+    keyword_weight,
+    rrf_with_reuse,
+)
 from knowledge.keyword import KeywordIndex, KeywordMatch
 from knowledge.models import Chunk, Document, FeedbackKind, Hit, SearchFilters, SearchMode
 from knowledge.vector_store import ID_SLICE, ChromaVectorStore, StoredPassage, chroma_where
@@ -243,7 +249,7 @@ class KnowledgeIndex:
         if active and mode != "dense" and self.keywords is not None:
             self.sync_keywords()
             keyword = self.keywords.search_many(active, n, filters)
-            if mode == "hybrid":
+            if mode in ("hybrid", "hybrid-rrf"):
                 keyword = self._similar_enough(keyword, embedded, similarity, floor)
         answers = iter(
             self._fuse(found, matches, similar, lowest, k, mode)
@@ -322,7 +328,10 @@ class KnowledgeIndex:
                 bm25[document_id] = max(chunk_keyword[chunk_id], bm25.get(document_id, 0.0))
         candidates = set(document_of.values())
         reuse = self.reuse.counts(candidates) if self.reuse is not None and candidates else {}
-        fused = fuse_with_reuse(similarity, bm25, reuse, weight=weight, lowest=lowest)[:k]
+        if mode == "hybrid-rrf":
+            fused = rrf_with_reuse(similarity, bm25, reuse)[:k]
+        else:
+            fused = fuse_with_reuse(similarity, bm25, reuse, weight=weight, lowest=lowest)[:k]
         passage_score = convex_fusion(chunk_similarity, chunk_keyword, weight=weight, lowest=lowest)
         best: dict[str, str] = {}
         for chunk_id in passage_score:  # best first

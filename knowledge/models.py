@@ -10,7 +10,8 @@ DocumentKind = Literal["practice", "article", "solution", "case", "document"]
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("practice", "article", "solution", "case", "document")
 MetadataValue = str | int | float | bool
 FeedbackKind = Literal["helpful", "solved"]
-SearchMode = Literal["hybrid", "dense", "keyword"]
+#: "hybrid" fuses by normalised scores (the default); "hybrid-rrf" by reciprocal rank fusion, for comparison.
+SearchMode = Literal["hybrid", "dense", "keyword", "hybrid-rrf"]
 
 
 class Practice(BaseModel):

@@ -234,7 +234,8 @@ def eval_retrieval(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Recall@1/5/10, MRR@10 and nDCG@10 of keyword, dense and hybrid search, side by side."""
+    """Recall@1/5/10, MRR@10 and nDCG@10 of keyword, dense and hybrid search side by side (and hybrid by
+    reciprocal rank fusion, for comparison)."""
     with clean_errors():
         batch = {line.id: line.query for line in read_queries(queries)}
         judgements = read_qrels(qrels)
@@ -243,7 +244,7 @@ def eval_retrieval(
         scores = advisor_with(index_dir=index_dir).evaluate_retrieval(
             batch, judgements, min_similarity=min_similarity
         )
-    modes: list[SearchMode] = ["keyword", "dense", "hybrid"]
+    modes: list[SearchMode] = ["keyword", "dense", "hybrid", "hybrid-rrf"]
     count = next(iter(scores.values())).queries
     if as_json:
         print_json({"queries": count, "scores": {mode: scores[mode].as_row() for mode in modes}})

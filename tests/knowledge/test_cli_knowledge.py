@@ -107,7 +107,7 @@ def test_eval_retrieval_prints_the_three_retrievers(index_dir: str) -> None:
     assert code == 0, err
     result = json.loads(out)
     assert result["queries"] == 30
-    assert set(result["scores"]) == {"keyword", "dense", "hybrid"}
+    assert set(result["scores"]) == {"keyword", "dense", "hybrid", "hybrid-rrf"}
     for scores in result["scores"].values():
         assert set(scores) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
         assert all(0.0 <= value <= 1.0 for value in scores.values())

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from knowledge.fusion import KEYWORD_WEIGHT, convex_fusion, fuse_with_reuse, keyword_weight, reuse_boost
+from knowledge.fusion import (
+    KEYWORD_WEIGHT,
+    convex_fusion,
+    fuse_with_reuse,
+    keyword_weight,
+    reuse_boost,
+    rrf_with_reuse,
+)
 
 
 def test_convex_fusion_normalises_each_part_and_mixes_them() -> None:
@@ -100,3 +107,15 @@ def test_reuse_cannot_lift_a_document_that_scores_much_lower() -> None:
     similarity = {"a": 1.0, "b": 0.95, "z": 0.9, "floor": 0.0}
     order = [key for key, _ in fuse_with_reuse(similarity, {}, {"z": 1000}, weight=0.0)]
     assert order[:3] == ["a", "z", "b"]  # it passes b (0.95 < 0.9 * 1.08), never a
+
+
+def test_reciprocal_rank_fusion_is_kept_for_comparison() -> None:
+    similarity = {"a": 0.9, "b": 0.8, "c": 0.1}
+    keyword = {"b": 12.0, "d": 3.0}
+    fused = dict(rrf_with_reuse(similarity, keyword, {}))
+    # b: 1/(60+2) + 1/(60+1); a: 1/(60+1); d: 1/(60+2); c: 1/(60+3); scaled by 2/(60+1)
+    assert list(fused) == ["b", "a", "d", "c"]
+    assert fused["b"] == pytest.approx((1 / 62 + 1 / 61) / (2 / 61))
+    assert fused["a"] == pytest.approx((1 / 61) / (2 / 61))
+    boosted = dict(rrf_with_reuse(similarity, keyword, {"d": 54}))
+    assert boosted["d"] == pytest.approx(fused["d"] * 1.08)
