@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 from advisor.conversation import ChatResponder, ChatToken
 from advisor.conversation_store import ConversationStore
@@ -36,6 +37,7 @@ from knowledge.errors import InvalidDocument
 from knowledge.evaluation import Qrels, RetrievalScores, evaluate_retrievers
 from knowledge.index import BuildReport, KnowledgeIndex, Progress
 from knowledge.models import Document, FeedbackKind, Hit, Practice, SearchFilters, SearchMode
+from metrics.errors import MetricsError
 from metrics.models import Dimension, Period, Scorecard
 from metrics.scorecard import compute_scorecard
 from metrics.store import OrganisationStore, open_store
@@ -126,6 +128,16 @@ class Advisor:
                 while len(self._scorecards) > MAX_CACHED_SCORECARDS:
                     self._scorecards.popitem(last=False)
         return cached
+
+    def warm_up(self) -> None:
+        """Compute the default scorecard and its four drill-downs ahead of the first visitor (a metric's
+        page shows all four; on a large organisation each takes a second or more). Errors are left for the
+        request that meets them."""
+        for by in (None, *get_args(Dimension)):
+            try:
+                self.scorecard(by=by)
+            except (MetricsError, OSError):
+                return
 
     def next_steps(
         self, period: Period | None = None, data_dir: Path | None = None, *, limit: int = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -47,6 +48,7 @@ from web.routes import (
     scorecard_pages,
 )
 from web.security import Authentication, ProtectedPaths, csrf_failed, error_page, is_api
+from web.throttle import SignInThrottle
 
 
 def create_app(
@@ -62,6 +64,7 @@ def create_app(
         if advisor is None:
             built = build_advisor(resolved)
             built.ensure_index()
+            threading.Thread(target=built.warm_up, name="warm-up", daemon=True).start()
             app.state.advisor = built
         else:
             app.state.advisor = advisor
@@ -87,6 +90,7 @@ def create_app(
     app.state.settings = resolved
     knowledge_pages.register_template_globals(app.state.templates)
     app.state.users = user_store
+    app.state.sign_in_throttle = SignInThrottle()
     app.state.secure_cookies = resolved.secure_cookies
     # Outermost last: CSRF is checked first, then the request is signed in (web.security).
     app.add_middleware(Authentication, users=user_store)

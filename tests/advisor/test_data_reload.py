@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from advisor import service
 from advisor.service import Advisor
 
 
@@ -24,3 +28,21 @@ def test_a_changed_data_folder_is_read_again(advisor: Advisor, demo_dir: Path, t
     assert after is not before
     assert after.metric("C1b").n is not None and surveys_before is not None
     assert after.metric("C1b").n < surveys_before
+
+
+def test_warm_up_computes_the_scorecard_and_every_drill_down_once(
+    advisor: Advisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[str | None] = []
+    real = service.compute_scorecard
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        computed.append(kwargs.get("by"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "compute_scorecard", counting)
+    advisor.reload_data()
+    advisor.warm_up()
+    advisor.scorecard()
+    advisor.scorecard(by="team")  # the first visitor's requests come from the cache
+    assert sorted(computed, key=str) == sorted([None, "team", "product", "channel", "segment"], key=str)

@@ -77,6 +77,16 @@ def test_a_wrong_password_gets_a_message_and_no_session(url: str) -> None:
         assert sign_in(client, "nobody").status_code == 401
 
 
+def test_password_guessing_is_throttled_per_account(url: str, users: UserStore) -> None:
+    users.create_user("target", "agent", PASSWORD)
+    with httpx.Client(base_url=url) as client:
+        for attempt in range(5):
+            assert sign_in(client, "target", f"guess number {attempt}").status_code == 401
+        refused = sign_in(client, "target")  # now even the right password has to wait
+        assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
+        assert sign_in(client, "manager").status_code == 303  # other accounts carry on
+
+
 def test_sign_in_only_returns_to_a_local_path(url: str) -> None:
     with httpx.Client(base_url=url) as client:
         token = csrf_from(client.get("/login?next=//evil.example/x").text)

@@ -12,6 +12,7 @@ from advisor.errors import AdvisorError, UserConflict, UserNotFound
 from advisor.users import MAX_PASSWORD_LENGTH, MAX_TOKEN_NAME_LENGTH, MIN_PASSWORD_LENGTH
 from web.dependencies import TemplatesDep
 from web.security import SESSION_COOKIE, PrincipalDep, UsersDep, current_principal, require, safe_next
+from web.throttle import SignInThrottle
 
 router = APIRouter()
 
@@ -47,10 +48,18 @@ def login(
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is not None and principal.local:
         return RedirectResponse("/", status_code=303)
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    client = request.client.host if request.client else ""
+    if not throttle.allowed(username, client):
+        error = "Too many failed sign-ins for this account or from this address; try again in 15 minutes."
+        context = {"next": safe_next(next), "error": error, "username": username}
+        return templates.TemplateResponse(request, "login.html", context, status_code=429)
     user = users.authenticate(username, password)
     if user is None:
+        throttle.failed(username, client)
         context = {"next": safe_next(next), "error": "Wrong username or password.", "username": username}
         return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    throttle.succeeded(username)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         users.end_session(old)
