@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,6 +65,8 @@ def serve(
         if report is not None:
             console.print(f"built the knowledge index: {report.added} documents, {report.chunks} passages")
         advisor.scorecard()
+        # The drill-downs a metric's page shows are computed while the first page loads.
+        threading.Thread(target=advisor.warm_up, name="warm-up", daemon=True).start()
     create_app: Callable[..., Any] = importlib.import_module("web.app").create_app
     console.print(f"ocmf-advisor on http://{settings.host}:{settings.port}")
     if users.has_users() and settings.secure_cookies:
