@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from advisor.database import open_database, transaction
@@ -119,6 +119,17 @@ class ConversationStore:
                 select(TurnRow).where(TurnRow.conversation_id == conversation_id).order_by(TurnRow.id)
             )
             return [_turn(turn) for turn in found]
+
+    def delete(self, conversation_id: str, owner: str) -> None:
+        """Remove one of `owner`'s conversations with its turns and the feedback given on them."""
+        with self._session() as session:
+            row = session.get(ConversationRow, conversation_id)
+            if row is None or row.owner != owner:
+                raise ConversationNotFound(f"no conversation {conversation_id!r}")
+            turns = select(TurnRow.id).where(TurnRow.conversation_id == conversation_id)
+            session.execute(delete(AnswerFeedbackRow).where(AnswerFeedbackRow.turn_id.in_(turns)))
+            session.execute(delete(TurnRow).where(TurnRow.conversation_id == conversation_id))
+            session.delete(row)
 
     def conversations(self, owner: str, limit: int = 30) -> list[ConversationSummary]:
         """`owner`'s conversations, the most recent first."""

@@ -301,6 +301,10 @@ class Advisor:
         """The turns of one of `user`'s conversations (ConversationNotFound for someone else's)."""
         return self.conversations.turns(conversation_id, user)
 
+    def delete_conversation(self, conversation_id: str, *, user: str = LOCAL_USER) -> None:
+        """Remove one of `user`'s conversations (ConversationNotFound for someone else's)."""
+        self.conversations.delete(conversation_id, user)
+
     def conversation_history(self, *, user: str = LOCAL_USER, limit: int = 30) -> list[ConversationSummary]:
         """`user`'s conversations, the most recent first."""
         return self.conversations.conversations(user, limit)

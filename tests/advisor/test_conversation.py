@@ -85,3 +85,18 @@ def test_feedback_on_an_answer_is_kept_and_a_helpful_one_counts_as_reuse(advisor
         advisor.answer_feedback(answer.turn_id, helpful=False, user="eve")
     with pytest.raises(ConversationNotFound):  # and only on answers, not on the question
         advisor.answer_feedback(answer.turn_id - 1, helpful=False, user="di")
+
+
+def test_a_person_deletes_their_own_conversation_and_its_feedback(advisor: Advisor) -> None:
+    answer = advisor.chat("How is C6 computed?", user="fay")
+    assert answer.turn_id is not None
+    advisor.answer_feedback(answer.turn_id, helpful=False, comment="too terse", user="fay")
+    with pytest.raises(ConversationNotFound):  # nobody else may delete it
+        advisor.delete_conversation(answer.conversation_id, user="gus")
+
+    advisor.delete_conversation(answer.conversation_id, user="fay")
+    assert answer.conversation_id not in {item.id for item in advisor.conversation_history(user="fay")}
+    assert advisor.conversation(answer.conversation_id, user="fay") == []
+    assert advisor.conversations.feedback([answer.turn_id]) == []
+    with pytest.raises(ConversationNotFound):
+        advisor.delete_conversation(answer.conversation_id, user="fay")

@@ -67,6 +67,7 @@ def test_a_chat_answer_streams_in_with_sources_follow_ups_and_feedback(
     history[0].click()
     WebDriverWait(browser, 30).until(lambda driver: len(_answers(driver)) == 2)
     screenshot(browser, "chat-history")
+    assert accessibility_violations(browser) == []  # the stored conversation with its history and forms
 
     first = _answers(browser)[0].find_elements(By.CSS_SELECTOR, ".citations a")[0]
     title = first.text

@@ -82,3 +82,22 @@ def test_this_solved_it_raises_the_reuse_count(server_url: str) -> None:
             headers={"accept": "application/json"},
         )
         assert unknown.status_code == 404
+
+
+def test_a_conversation_is_deleted_through_the_api_and_the_page(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, timeout=60) as client:
+        first = client.post("/api/chat", json={"message": "How is B2 measured?"}).json()
+        assert client.delete(f"/api/conversations/{first['conversation_id']}").status_code == 204
+        listed = {item["id"] for item in client.get("/api/conversations").json()["conversations"]}
+        assert first["conversation_id"] not in listed
+        assert client.delete(f"/api/conversations/{first['conversation_id']}").status_code == 404
+
+        second = client.post("/api/chat", json={"message": "How is C6 computed?"}).json()
+        page = client.get("/")
+        assert f'action="/chat/conversations/{second["conversation_id"]}/delete"' in page.text
+        deleted = client.post(
+            f"/chat/conversations/{second['conversation_id']}/delete",
+            data={"csrftoken": client.cookies["csrftoken"]},
+        )
+        assert deleted.status_code == 303 and deleted.headers["location"] == "/"
+        assert client.get(f"/api/conversations/{second['conversation_id']}").json() == []

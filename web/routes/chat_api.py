@@ -71,6 +71,16 @@ def conversation(
     return advisor.conversation(conversation_id, user=principal.username)
 
 
+@router.delete("/conversations/{conversation_id}", status_code=204)
+def delete_conversation(
+    conversation_id: Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID)],
+    advisor: AdvisorDep,
+    principal: ChatterDep,
+) -> None:
+    """Remove one of the caller's conversations, with its answers and the feedback on them."""
+    advisor.delete_conversation(conversation_id, user=principal.username)
+
+
 @router.post("/chat/feedback")
 def feedback(request: FeedbackRequest, advisor: AdvisorDep, principal: ChatterDep) -> AnswerFeedback:
     """Helpful or not, with an optional comment; a helpful answer counts as a reuse of what it cited."""

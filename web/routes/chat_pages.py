@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
@@ -102,6 +102,17 @@ def _rendered_turn(request: Request, templates: TemplatesDep, answer: ChatAnswer
 
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
+
+
+@router.post("/chat/conversations/{conversation_id}/delete")
+def delete_conversation_form(
+    conversation_id: Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID)],
+    advisor: AdvisorDep,
+    principal: ChatterDep,
+) -> Response:
+    """Remove one of the person's conversations, then back to a new one."""
+    advisor.delete_conversation(conversation_id, user=principal.username)
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/chat/feedback")
