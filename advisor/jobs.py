@@ -318,6 +318,8 @@ class JobRunner:
         )
         self.advisor.reload_data(into)
         built = self._build_index(updates)
+        if into.resolve() == self.advisor.data_dir.resolve():
+            self.advisor.warm_up()  # the scorecard and its drill-downs, so the next page opens at once
         rows = sum(count.rows for count in report.tables)
         rejected = f"{report.rejects:,} problem{'s' if report.rejects != 1 else ''} in rejects.csv"
         return (

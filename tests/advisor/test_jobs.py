@@ -19,12 +19,18 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 class FakeAdvisor:
-    """What the runner uses of an Advisor: the data folder, reload_data and build_index (3 passages)."""
+    """What the runner uses of an Advisor: the data folder, reload_data, build_index (3 passages) and
+    warm_up. The runner's own lifecycle is tested with it; tests/web/test_data_pages.py runs imports
+    through a real Advisor."""
 
     def __init__(self, data_dir: Path, *, index_error: Exception | None = None) -> None:
         self.data_dir = data_dir
         self.reloaded: list[Path | None] = []
+        self.warmed = 0
         self.index_error = index_error
+
+    def warm_up(self) -> None:
+        self.warmed += 1
 
     def reload_data(self, data_dir: Path | None = None) -> None:
         self.reloaded.append(data_dir)
@@ -141,6 +147,7 @@ def test_an_import_writes_the_folder_reloads_the_data_and_rebuilds_the_index(tmp
     )
     assert (organisation / "tickets.parquet").is_file()
     assert advisor.reloaded == [organisation]
+    assert advisor.warmed == 1, "the served organisation's scorecards are computed before the job ends"
     assert not upload.exists(), "the upload is removed once imported"
     kept = runner.rejects_file(job.id)
     assert kept is not None and SCRIPT in kept.read_text(encoding="utf-8")
