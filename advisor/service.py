@@ -93,9 +93,7 @@ class Advisor:
             if self._signatures.get(path) == signature:
                 return
             self._signatures[path] = signature
-            self._stores.pop(path, None)
-            for key in [key for key in self._scorecards if key[0] == path]:
-                del self._scorecards[key]
+            self._drop(path)
 
     def reload_data(self, data_dir: Path | None = None) -> None:
         """Forget the loaded tables and scorecards of `data_dir` (all when None), after an import."""
@@ -104,10 +102,13 @@ class Advisor:
                 self._stores.clear()
                 self._scorecards.clear()
                 return
-            path = data_dir.resolve()
-            self._stores.pop(path, None)
-            for key in [key for key in self._scorecards if key[0] == path]:
-                del self._scorecards[key]
+            self._drop(data_dir.resolve())
+
+    def _drop(self, path: Path) -> None:
+        """Forget `path`'s loaded tables and scorecards (the caller holds the lock)."""
+        self._stores.pop(path, None)
+        for key in [key for key in self._scorecards if key[0] == path]:
+            del self._scorecards[key]
 
     def scorecard(
         self, period: Period | None = None, data_dir: Path | None = None, *, by: Dimension | None = None
@@ -341,11 +342,8 @@ def _folder_signature(path: Path) -> tuple[object, ...]:
     file's name, size and modification time."""
     try:
         folder = path.stat()
-        files = sorted(
-            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
-            for entry in os.scandir(path)
-            if entry.is_file()
-        )
+        stats = [(entry.name, entry.stat()) for entry in os.scandir(path) if entry.is_file()]
+        files = sorted((name, stat.st_size, stat.st_mtime_ns) for name, stat in stats)
     except OSError:
         return ()
     return (folder.st_ino, folder.st_mtime_ns, *files)
