@@ -159,8 +159,9 @@ class ConversationStore:
 
     def record_feedback(
         self, turn_id: int, *, by: str, helpful: bool, comment: str | None = None
-    ) -> AnswerFeedback:
-        """Keep a verdict on one of `by`'s own answers (a later verdict does not erase an earlier one)."""
+    ) -> tuple[AnswerFeedback, list[Citation]]:
+        """Keep a verdict on one of `by`'s own answers (a later verdict does not erase an earlier one);
+        returns it with the sources the answer cited."""
         with self._session() as session:
             turn = session.get(TurnRow, turn_id)
             conversation = session.get(ConversationRow, turn.conversation_id) if turn else None
@@ -170,7 +171,7 @@ class ConversationStore:
                 turn_id=turn_id, by=by, helpful=helpful, comment=comment or None, at=datetime.now(UTC)
             )
             session.add(row)
-            return AnswerFeedback(
+            verdict = AnswerFeedback(
                 turn_id=turn_id,
                 conversation_id=conversation.id,
                 helpful=helpful,
@@ -178,6 +179,7 @@ class ConversationStore:
                 by=by,
                 at=row.at,
             )
+            return verdict, _turn(turn).citations
 
     def feedback(self, turn_ids: Sequence[int] | None = None) -> list[AnswerFeedback]:
         """Stored verdicts (of the given answers, or all), oldest first."""

@@ -315,14 +315,12 @@ class Advisor:
     ) -> AnswerFeedback:
         """Keep `user`'s verdict on one of their answers; a helpful answer also counts as a reuse of
         the prior solutions and articles it cited (the KCS reuse measure)."""
-        verdict = self.conversations.record_feedback(turn_id, by=user, helpful=helpful, comment=comment)
-        if helpful:
-            turn = next(
-                (t for t in self.conversations.turns(verdict.conversation_id, user) if t.id == turn_id), None
-            )
-            for citation in turn.citations if turn else []:
-                if citation.kind in REUSABLE_KINDS:
-                    self.record_feedback(citation.id, "helpful")
+        verdict, cited = self.conversations.record_feedback(
+            turn_id, by=user, helpful=helpful, comment=comment
+        )
+        for citation in cited if helpful else []:
+            if citation.kind in REUSABLE_KINDS:
+                self.record_feedback(citation.id, "helpful")
         return verdict
 
     def article(self, article_id: str) -> dict[str, object] | None:
