@@ -1,13 +1,14 @@
 """Background jobs of the data page: one import or index rebuild at a time, each with progress and a result.
 
 A job runs in its own thread. An import writes the organisation's folder with one atomic swap (the
-importers' guarantee), then the scorecard forgets the old tables and the knowledge index is brought in step;
-a failure at any step is kept on the job as a message, and whatever was not finished was not written.
+importers' guarantee; the rows are merged by id with the folder's data, and the import is kept as a version
+that an undo job restores), then the scorecard forgets the old tables and the knowledge index is brought in
+step; a failure at any step is kept on the job as a message, and whatever was not finished was not written.
+A preview job is a dry run: it keeps its upload until the import is confirmed (a new job) or discarded.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import shutil
 import tempfile
@@ -23,17 +24,26 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from advisor.errors import AdvisorError
+from advisor.import_jobs import (
+    REJECTS_PREVIEW_ROWS,
+    ImportRequest,
+    RejectedRow,
+    preview,
+    read_rejects,
+    run_import,
+    run_undo,
+)
 from advisor.service import Advisor
 from knowledge.errors import KnowledgeError
 from metrics.errors import MetricsError
-from metrics.importers import DEFAULT_MAX_FILE_BYTES, FileCount, Mapping, import_sources
+from metrics.importers import DEFAULT_MAX_FILE_BYTES, FileCount, Mapping, TableChange
 
 logger = logging.getLogger(__name__)
 
-JobKind = Literal["import", "rebuild"]
+__all__ = ["REJECTS_PREVIEW_ROWS", "Job", "JobBusy", "JobRunner", "JobUpdates", "RejectedRow", "read_rejects"]
+
+JobKind = Literal["import", "rebuild", "undo"]
 JobState = Literal["queued", "running", "done", "failed"]
-#: Rows of rejects.csv a job keeps to show; the whole file can be downloaded.
-REJECTS_PREVIEW_ROWS = 20
 #: What a job reports of an index rebuild (knowledge.index.BuildReport).
 INDEX_COUNTS = ("added", "updated", "unchanged", "removed", "chunks")
 #: Finished jobs kept (with their rejects.csv); older ones are forgotten.
@@ -42,16 +52,6 @@ KEEP_JOBS = 20
 
 class JobBusy(AdvisorError):
     """A job was asked for while another import or rebuild is still queued or running."""
-
-
-class RejectedRow(BaseModel):
-    """One line of an import's rejects.csv."""
-
-    file: str
-    line: str
-    column: str
-    table: str
-    reason: str
 
 
 class Job(BaseModel):
@@ -75,8 +75,19 @@ class Job(BaseModel):
     tables: dict[str, int] = Field(default_factory=dict)
     files: list[FileCount] = Field(default_factory=list)
     rejects: int = 0
+    #: Values of optional columns left empty (listed in rejects.csv as warnings), tickets with no usable row.
+    warnings: int = 0
+    tickets_without_rows: int = 0
     rejects_preview: list[RejectedRow] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
+    #: Rows per table of the organisation before and after (merged, replaced, new or kept).
+    changes: list[TableChange] = Field(default_factory=list)
+    #: A preview (dry run): nothing written; `replace` the choice made on the form; `imported_by` the job that
+    #: imported it once confirmed; `version` the version an import is kept as.
+    preview: bool = False
+    replace: bool = False
+    imported_by: str | None = None
+    version: str | None = None
     #: The index rebuild: documents added, updated, unchanged and removed, and passages embedded.
     index: dict[str, int] = Field(default_factory=dict)
 
@@ -129,6 +140,8 @@ class JobRunner:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._threads: dict[str, threading.Thread] = {}
+        #: Previews waiting to be confirmed or discarded, by job id.
+        self._pending: dict[str, ImportRequest] = {}
         self._lock = threading.Lock()
 
     # -- what the edges ask ------------------------------------------------------------------------------
@@ -161,10 +174,20 @@ class JobRunner:
                 f"{running.stage[:1].lower()}{running.stage[1:]}); start another when it has finished"
             )
 
+    def job_folder(self, job_id: str) -> Path:
+        """Where a job keeps its files (its rejects.csv)."""
+        return self.work_dir / "jobs" / _safe_id(job_id)
+
     def rejects_file(self, job_id: str) -> Path | None:
         """The rejects.csv an import job wrote, when it wrote one."""
-        path = self.work_dir / "jobs" / _safe_id(job_id) / "rejects.csv"
+        path = self.job_folder(job_id) / "rejects.csv"
         return path if job_id in self._jobs and path.is_file() else None
+
+    def awaiting_confirmation(self, job_id: str) -> bool:
+        """Whether `job_id` is a finished preview whose upload can still be imported."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return job is not None and job.state == "done" and job_id in self._pending
 
     def upload_folder(self) -> Path:
         """A new, empty folder for one upload; `start_import` takes it over (and removes it)."""
@@ -189,6 +212,11 @@ class JobRunner:
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(timeout)
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for request in pending:
+            if request.upload_folder is not None:
+                shutil.rmtree(request.upload_folder, ignore_errors=True)
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
@@ -200,22 +228,84 @@ class JobRunner:
         *,
         upload_folder: Path | None = None,
         time_zone: str | None = None,
+        preview: bool = False,
+        replace: bool = False,
+        by: str = "",
     ) -> Job:
-        """Import `sources` through `mapping` into the advisor's data folder, then rebuild the index.
+        """Import `sources` through `mapping` into the advisor's data folder (merged by id, or replacing the
+        tables it fills), then rebuild the index. With `preview`, only show what it would do: the upload is
+        kept until `confirm` imports it or `discard` drops it.
 
-        `upload_folder` (from `upload_folder()`) is removed when the job ends, or at once when it cannot start.
+        `upload_folder` (from `upload_folder()`) is removed when the import ends, or at once when it cannot
+        start.
         """
-        names = [path.name for path in sources]
+        request = ImportRequest(
+            list(sources), mapping, upload_folder, time_zone, replace, by, [path.name for path in sources]
+        )
+        fields: dict[str, object] = {
+            "sources": request.names,
+            "mapping": mapping.name,
+            "replace": replace,
+            "preview": preview,
+        }
 
         def work(updates: JobUpdates) -> str:
-            return self._import(updates, list(sources), mapping, time_zone)
+            return self._preview(updates, request) if preview else run_import(self, updates, request)
 
         try:
-            return self.submit("import", work, cleanup=upload_folder, sources=names, mapping=mapping.name)
+            return self.submit("import", work, cleanup=None if preview else upload_folder, **fields)
         except JobBusy:
             if upload_folder is not None:
                 shutil.rmtree(upload_folder, ignore_errors=True)
             raise
+
+    def _preview(self, updates: JobUpdates, request: ImportRequest) -> str:
+        try:
+            message = preview(self, updates, request)
+        except BaseException:
+            if request.upload_folder is not None:
+                shutil.rmtree(request.upload_folder, ignore_errors=True)
+            raise
+        with self._lock:
+            self._pending[updates.job_id] = request
+        return message
+
+    def confirm(self, job_id: str, *, by: str | None = None) -> Job:
+        """Import the upload a finished preview showed (a new job); KeyError when there is none to import."""
+        with self._lock:
+            self._raise_if_busy()
+            job = self._jobs.get(job_id)
+            request = self._pending.get(job_id)
+            if job is None or request is None or job.state != "done":
+                raise KeyError(job_id)
+            del self._pending[job_id]
+        if by is not None:
+            request.by = by
+        started = self.start_import(
+            request.sources,
+            request.mapping,
+            upload_folder=request.upload_folder,
+            time_zone=request.time_zone,
+            replace=request.replace,
+            by=request.by,
+        )
+        self._update(job_id, imported_by=started.id, message=f"Imported by job {started.id}.")
+        return started
+
+    def discard(self, job_id: str) -> bool:
+        """Drop a preview's upload without importing it; False when there was none waiting."""
+        with self._lock:
+            request = self._pending.pop(job_id, None)
+        if request is None:
+            return False
+        if request.upload_folder is not None:
+            shutil.rmtree(request.upload_folder, ignore_errors=True)
+        self._update(job_id, message="Discarded: nothing was imported.")
+        return True
+
+    def start_undo(self) -> Job:
+        """Restore the data folder as it was before its latest import, then rebuild the index."""
+        return self.submit("undo", lambda updates: run_undo(self, updates))
 
     def start_rebuild(self) -> Job:
         """Bring the knowledge index in step with the practices, articles and solutions."""
@@ -271,8 +361,9 @@ class JobRunner:
     def _fail(self, job_id: str, reason: str) -> None:
         job = self.get(job_id)
         prefix = ""
-        if job is not None and job.kind == "import" and job.tables:
-            prefix = "The data was imported, but rebuilding the knowledge index failed: "
+        if job is not None and job.kind in {"import", "undo"} and job.tables and not job.preview:
+            done = "The data was imported" if job.kind == "import" else "The import was undone"
+            prefix = f"{done}, but rebuilding the knowledge index failed: "
         elif job is not None:
             prefix = f"The {_KIND_WORDS[job.kind]} failed: "
         self._update(job_id, state="failed", stage="Failed", message=prefix + reason, finished=_now())
@@ -290,42 +381,20 @@ class JobRunner:
         finished = [job_id for job_id, job in self._jobs.items() if not job.active]
         for job_id in finished[: max(0, len(self._jobs) - self.keep)]:
             del self._jobs[job_id]
-            shutil.rmtree(self.work_dir / "jobs" / _safe_id(job_id), ignore_errors=True)
+            shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
+            request = self._pending.pop(job_id, None)
+            if request is not None and request.upload_folder is not None:
+                shutil.rmtree(request.upload_folder, ignore_errors=True)
 
     # -- the work ----------------------------------------------------------------------------------------
-    def _import(
-        self, updates: JobUpdates, sources: list[Path], mapping: Mapping, time_zone: str | None
-    ) -> str:
+    def after_data_change(self, updates: JobUpdates) -> str:
+        """After the data folder changed: forget its tables, rebuild the index, warm the scorecards."""
         into = self.advisor.data_dir
-        count = f"{len(sources)} file{'s' if len(sources) != 1 else ''}"
-        updates.stage(f"Importing {count} with {mapping.name}")
-        report = import_sources(
-            sources, into, mapping, max_file_bytes=self.max_file_bytes, time_zone=time_zone
-        )
-        preview: list[RejectedRow] = []
-        if report.rejects and report.rejects_path.is_file():
-            kept = self.work_dir / "jobs" / _safe_id(updates.job_id) / "rejects.csv"
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(report.rejects_path, kept)
-            preview = read_rejects(kept, REJECTS_PREVIEW_ROWS)
-        updates.record(
-            tables={count.table: count.rows for count in report.tables},
-            files=report.files,
-            rejects=report.rejects,
-            rejects_preview=preview,
-            notices=report.notices,
-            mapping=report.mapping,
-        )
         self.advisor.reload_data(into)
         built = self._build_index(updates)
         if into.resolve() == self.advisor.data_dir.resolve():
             self.advisor.warm_up()  # the scorecard and its drill-downs, so the next page opens at once
-        rows = sum(count.rows for count in report.tables)
-        rejected = f"{report.rejects:,} problem{'s' if report.rejects != 1 else ''} in rejects.csv"
-        return (
-            f"Imported {rows:,} rows into {len(report.tables)} table{'s' if len(report.tables) != 1 else ''} "
-            f"({rejected}). {built}"
-        )
+        return built
 
     def _rebuild(self, updates: JobUpdates) -> str:
         # The data folder may have been changed beside the app (`advisor import`): read its articles afresh.
@@ -343,26 +412,7 @@ class JobRunner:
         )
 
 
-_KIND_WORDS: dict[str, str] = {"import": "import", "rebuild": "index rebuild"}
-
-
-def read_rejects(path: Path, limit: int) -> list[RejectedRow]:
-    """The first `limit` problems of a rejects.csv (file, line, column, table, reason)."""
-    rows: list[RejectedRow] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        for record in csv.DictReader(handle):
-            if len(rows) >= limit:
-                break
-            rows.append(
-                RejectedRow(
-                    file=record.get("file") or "",
-                    line=record.get("line") or "",
-                    column=record.get("column") or "",
-                    table=record.get("table") or "",
-                    reason=record.get("reason") or "",
-                )
-            )
-    return rows
+_KIND_WORDS: dict[str, str] = {"import": "import", "rebuild": "index rebuild", "undo": "undo of an import"}
 
 
 def _safe_id(job_id: str) -> str:

@@ -6,24 +6,26 @@ The format is documented in docs/importing.md; presets are mappings shipped in `
 from __future__ import annotations
 
 import codecs
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from metrics.importers.errors import InvalidMapping
+from metrics.importers.specs import (
+    Condition,
+    EventSpec,
+    Strict,
+    ValueSpec,
+    check_time_zone,
+    condition,
+    scalar_text,
+)
 from metrics.schema import EVENT_KINDS, SURVEY_KINDS, TABLES
 
-Scalar = str | int | float | bool | None
 AssignmentKey = Literal["team", "agent_id"]
 ASSIGNMENT_KEYS: tuple[AssignmentKey, ...] = ("team", "agent_id")
-#: Keep a row only when each named source column holds one of the listed values (compared case-insensitively).
-Condition = dict[str, list[str]]
-
 #: Canonical columns whose values come from a closed list: a value outside it rejects the row.
 ENUMERATED: dict[tuple[str, str], tuple[str, ...]] = {
     ("ticket_events", "kind"): EVENT_KINDS,
@@ -35,89 +37,7 @@ ENUMERATED: dict[tuple[str, str], tuple[str, ...]] = {
 DERIVED_TICKET_COLUMNS: tuple[str, ...] = ("id", "created_at", "resolved_at", "closed_at", "team")
 
 
-def _scalar_text(value: object) -> str:
-    """YAML 1.1 reads `yes`, `1` or `2024-01-01` as non-strings: map keys and condition values are text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _condition(value: object) -> object:
-    if not isinstance(value, dict):
-        return value
-    return {
-        str(column): [_scalar_text(item) for item in (accepted if isinstance(accepted, list) else [accepted])]
-        for column, accepted in value.items()
-    }
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class ValueSpec(_Strict):
-    """How one canonical column gets its value: from a source column (renamed, mapped, parsed) or a constant."""
-
-    column: str | None = None
-    constant: Scalar = None
-    values: dict[str, Scalar] | None = None
-    other: Literal["keep", "empty", "reject", "drop"] | None = None
-    format: list[str] | None = None
-    time_zone: str | None = None
-    when: Condition | None = None
-    pick: Literal["first", "last"] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        return {"column": data} if isinstance(data, str) else data
-
-    @field_validator("values", mode="before")
-    @classmethod
-    def _keys_as_text(cls, value: Any) -> Any:
-        return {_scalar_text(key): item for key, item in value.items()} if isinstance(value, dict) else value
-
-    @field_validator("format", mode="before")
-    @classmethod
-    def _one_or_more_formats(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("when", mode="before")
-    @classmethod
-    def _when(cls, value: Any) -> Any:
-        return _condition(value)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_time_zone(value)
-
-    @model_validator(mode="after")
-    def _one_origin(self) -> ValueSpec:
-        has_constant = "constant" in self.model_fields_set
-        if (self.column is None) == (not has_constant):
-            raise ValueError("give exactly one of `column` or `constant`")
-        if has_constant and (self.values or self.format or self.other):
-            raise ValueError("a `constant` takes no `values`, `other` or `format`")
-        if self.format:
-            special = [item for item in self.format if item in {"epoch", "epoch_ms"}]
-            if special and len(self.format) > 1:
-                raise ValueError("`epoch` and `epoch_ms` cannot be combined with other formats")
-            zoned = {("%z" in item or "%Z" in item) for item in self.format if item not in special}
-            if len(zoned) > 1:
-                raise ValueError("either every format carries a zone (%z) or none does")
-            for item in self.format:
-                if item not in special:
-                    _check_format(item)
-        return self
-
-    @property
-    def label(self) -> str:
-        """How messages name this value's origin: the source column, or 'constant'."""
-        return self.column if self.column is not None else "constant"
-
-
-class SourceSpec(_Strict):
+class SourceSpec(Strict):
     """One kind of input file: which SOURCE files it takes and how they are read."""
 
     match: list[str] = Field(default_factory=lambda: ["*"])
@@ -127,6 +47,22 @@ class SourceSpec(_Strict):
     encoding: str | None = None
     time_zone: str = "UTC"
     optional: bool = False
+    #: Values that mean "no value" in this source (besides an empty cell); None: the mapping's list.
+    missing_values: list[str] | None = None
+    #: Other names a column may have in some exports: {name the mapping uses: [alternatives, ...]}.
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _alias_lists(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {str(key): [item] if isinstance(item, str) else item for key, item in value.items()}
+
+    @field_validator("missing_values", mode="before")
+    @classmethod
+    def _missing_as_text(cls, value: Any) -> Any:
+        return [scalar_text(item) for item in value] if isinstance(value, list) else value
 
     @field_validator("match", "member", mode="before")
     @classmethod
@@ -156,7 +92,7 @@ class SourceSpec(_Strict):
         return check_time_zone(value)
 
 
-class TableSpec(_Strict):
+class TableSpec(Strict):
     """A canonical table filled row by row from one source."""
 
     from_: str = Field(alias="from")
@@ -168,10 +104,10 @@ class TableSpec(_Strict):
     @field_validator("where", "where_not", mode="before")
     @classmethod
     def _conditions(cls, value: Any) -> Any:
-        return _condition(value)
+        return condition(value)
 
 
-class AssignmentSpec(_Strict):
+class AssignmentSpec(Strict):
     """Which changes of a state log make an `assigned` event."""
 
     on_change_of: list[AssignmentKey] = Field(default_factory=lambda: list(ASSIGNMENT_KEYS))
@@ -180,16 +116,16 @@ class AssignmentSpec(_Strict):
     @field_validator("when", mode="before")
     @classmethod
     def _when(cls, value: Any) -> Any:
-        return _condition(value)
+        return condition(value)
 
 
-class LogTicketsSpec(_Strict):
+class LogTicketsSpec(Strict):
     """Ticket columns taken from a state log's rows (first or last value seen), besides the derived ones."""
 
     columns: dict[str, ValueSpec] = Field(default_factory=dict)
 
 
-class StateLogSpec(_Strict):
+class StateLogSpec(Strict):
     """A log of ticket states or activities, from which `ticket_events` (and `tickets`) are derived."""
 
     from_: str = Field(alias="from")
@@ -202,7 +138,7 @@ class StateLogSpec(_Strict):
     team: ValueSpec | None = None
     agent_id: ValueSpec | None = None
     assignment: AssignmentSpec = Field(default_factory=AssignmentSpec)
-    events: ValueSpec | None = None
+    events: list[EventSpec] = Field(default_factory=list)
     resolved_statuses: list[str] = Field(default_factory=lambda: ["resolved", "closed"])
     closed_statuses: list[str] = Field(default_factory=lambda: ["closed"])
     tickets: LogTicketsSpec | bool = True
@@ -210,7 +146,12 @@ class StateLogSpec(_Strict):
     @field_validator("where", "where_not", mode="before")
     @classmethod
     def _conditions(cls, value: Any) -> Any:
-        return _condition(value)
+        return condition(value)
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _one_or_more_events(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | dict) else value
 
     @field_validator("resolved_statuses", "closed_statuses")
     @classmethod
@@ -222,13 +163,13 @@ class StateLogSpec(_Strict):
         for name in self.assignment.on_change_of:
             if getattr(self, name) is None:
                 raise ValueError(f"assignment.on_change_of names {name!r}, which this log does not map")
-        if self.events is not None and self.events.values:
+        for number, event in enumerate(self.events):
             unknown = sorted(
-                {str(kind) for kind in self.events.values.values() if kind not in (*EVENT_KINDS, None)}
+                {str(kind) for kind in (event.values or {}).values() if kind not in (*EVENT_KINDS, None)}
             )
             if unknown:
                 raise ValueError(
-                    f"events.values: unknown event kind(s) {unknown}; use one of {list(EVENT_KINDS)}"
+                    f"events[{number}].values: unknown event kind(s) {unknown}; use one of {list(EVENT_KINDS)}"
                 )
         if not set(self.closed_statuses) <= set(self.resolved_statuses):
             raise ValueError("closed_statuses must also be listed in resolved_statuses")
@@ -243,14 +184,26 @@ class StateLogSpec(_Strict):
         return self.tickets is not False
 
 
-class Mapping(_Strict):
+class Mapping(Strict):
     """A whole mapping: sources, tables filled row by row, and state logs that events and tickets derive from."""
 
     name: str
     description: str = ""
+    #: Values that mean "no value" in every source (besides an empty cell), compared ignoring case and spaces.
+    missing_values: list[str] = Field(default_factory=list)
     sources: dict[str, SourceSpec] = Field(min_length=1)
     tables: dict[str, TableSpec] = Field(default_factory=dict)
     state_logs: list[StateLogSpec] = Field(default_factory=list)
+
+    @field_validator("missing_values", mode="before")
+    @classmethod
+    def _missing_as_text(cls, value: Any) -> Any:
+        return [scalar_text(item) for item in value] if isinstance(value, list) else value
+
+    def missing_values_of(self, source: str) -> list[str]:
+        """The values that mean "no value" in `source` (its own list, else the mapping's)."""
+        spec = self.sources[source].missing_values
+        return self.missing_values if spec is None else spec
 
     @model_validator(mode="after")
     def _consistent(self) -> Mapping:
@@ -308,24 +261,6 @@ def _check_table(name: str, spec: TableSpec) -> None:
             wrong = sorted({str(item) for item in value.values.values() if item not in (*allowed, None)})
             if wrong:
                 raise ValueError(f"tables.{name}.columns.{column}.values: {wrong} not in {list(allowed)}")
-
-
-@lru_cache(maxsize=256)
-def _check_format(text: str) -> None:
-    """A strptime format DuckDB understands (it is the one that parses the times)."""
-    with duckdb.connect(":memory:") as connection:
-        try:
-            connection.execute("SELECT try_strptime('', ?)", [text])
-        except duckdb.Error as error:
-            raise ValueError(f"format {text!r}: {str(error).splitlines()[0]}") from None
-
-
-def check_time_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Rome)") from None
-    return name
 
 
 def parse_mapping(text: str, origin: str) -> Mapping:

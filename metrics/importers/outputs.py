@@ -33,7 +33,8 @@ def collect_outputs(connection: duckdb.DuckDBPyConnection, outputs: dict[str, li
     if not counts or failed or not any(counts.values()):
         what = f"no usable rows for {', '.join(failed)}" if failed else "nothing could be imported"
         problems = connection.execute(
-            'SELECT file, line, "column", reason FROM rejects ORDER BY file, line NULLS FIRST LIMIT 5'
+            "SELECT file, line, \"column\", reason FROM rejects WHERE severity = 'rejected' "
+            "ORDER BY file, line NULLS FIRST LIMIT 5"
         ).fetchall()
         details = "; ".join(
             f"{file}{f' line {line}' if line is not None else ''}"
@@ -47,7 +48,9 @@ def collect_outputs(connection: duckdb.DuckDBPyConnection, outputs: dict[str, li
 
 
 def _problems(connection: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = connection.execute('SELECT count(*) FROM rejects WHERE "table" = ?', [table]).fetchone()
+    row = connection.execute(
+        "SELECT count(*) FROM rejects WHERE \"table\" = ? AND severity = 'rejected'", [table]
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -60,7 +63,7 @@ def write_outputs(connection: duckdb.DuckDBPyConnection, counts: dict[str, int],
         )
     target = lit(str(folder / "rejects.csv"))
     connection.execute(
-        f"""COPY (SELECT file, line, "column", "table", reason FROM rejects
+        f"""COPY (SELECT file, line, "column", "table", severity, reason FROM rejects
                   ORDER BY file, line NULLS FIRST, "table", "column", reason)
             TO {target} (FORMAT csv, HEADER true)"""
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -11,20 +11,14 @@ import duckdb
 
 from metrics.errors import InvalidInputData
 from metrics.importers.files import FileProblem, SourceFile, assign_files, prepare
-from metrics.importers.mapping import (
-    ENUMERATED,
-    Condition,
-    Mapping,
-    StateLogSpec,
-    TableSpec,
-    ValueSpec,
-    check_time_zone,
-)
+from metrics.importers.mapping import ENUMERATED, Mapping, StateLogSpec, TableSpec
+from metrics.importers.merging import TableChange, load_existing, merge_outputs
 from metrics.importers.models import FileCount, ImportReport, TableCount
 from metrics.importers.outputs import collect_outputs, write_outputs
 from metrics.importers.readers import RawTable, read_source
+from metrics.importers.specs import check_time_zone
 from metrics.importers.sql import compile_value, ident, lit, row_filter
-from metrics.importers.staging import Stage, create_stage, keep_usable
+from metrics.importers.staging import canonical_select, create_stage, keep_usable, lost_tickets
 from metrics.importers.state_logs import (
     EVENT_COLUMNS,
     assignment_sql,
@@ -32,8 +26,12 @@ from metrics.importers.state_logs import (
     derive_events,
     derive_tickets,
 )
+from metrics.importers.versions import Version, keep_version, new_version_id
+from metrics.importers.versions import author as version_author
+from metrics.importers.versions import now as version_time
+from metrics.importers.views import condition_columns, references, source_view
 from metrics.importers.writing import carry_over, replaced_names, swap, work_folder
-from metrics.schema import DUCKDB_TYPES, TABLES
+from metrics.schema import TABLES
 from metrics.store import open_store
 
 #: Files larger than this (bytes, or uncompressed bytes for zip members) are refused by default.
@@ -46,6 +44,17 @@ _KIND_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class _Options:
+    max_file_bytes: int
+    time_zone: str | None
+    replace: set[str]
+    dry_run: bool
+    by: str
+    sources: list[str]
+    rejects_copy: Path | None
+
+
 @dataclass
 class _Loaded:
     """The source files read so far, the problems met, and what each canonical table gets."""
@@ -55,6 +64,8 @@ class _Loaded:
     rows: dict[str, int] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     outputs: dict[str, list[str]] = field(default_factory=dict)
+    #: Tickets whose every row was rejected.
+    lost_tickets: int = 0
 
 
 def import_sources(
@@ -64,13 +75,21 @@ def import_sources(
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     time_zone: str | None = None,
+    replace: Collection[str] = (),
+    dry_run: bool = False,
+    by: str | None = None,
+    rejects_copy: Path | None = None,
 ) -> ImportReport:
     """Import `sources` through `mapping` into the data folder `into`.
 
     Each source is a path, or `NAME=PATH` to feed the mapping's source NAME. Usable rows are written as
-    `<table>.parquet`; the others are listed in `rejects.csv` with file, line, column and reason. The folder is
-    replaced at once at the end: when the import fails, the folder keeps its previous data. `time_zone`
-    overrides the mapping's zone for source times that carry no offset.
+    `<table>.parquet`; the others are listed in `rejects.csv` with file, line, column, severity and reason.
+    Rows already in the folder are merged with the imported ones by id (metrics.importers.merging), except in
+    the tables named in `replace` (or all, with "all"). The folder is replaced at once at the end, and what the
+    import replaced is kept as a version (`versions/`, see `undo_import`): when the import fails, the folder
+    keeps its previous data. `dry_run` computes everything (rows per table before and after, rejects) and
+    writes nothing; `rejects_copy` receives a copy of its rejects.csv. `time_zone` overrides the mapping's zone
+    for source times that carry no offset; `by` names who imports (default: the system user).
     """
     if max_file_bytes <= 0:
         raise InvalidInputData(f"the maximum file size must be positive, not {max_file_bytes}")
@@ -85,8 +104,22 @@ def import_sources(
         raise InvalidInputData(f"{into} is not a folder")
     work = work_folder(into)
     connection = duckdb.connect(":memory:")
+    unknown = sorted(set(replace) - set(TABLES) - {"all"})
+    if unknown:
+        raise InvalidInputData(
+            f"cannot replace {', '.join(unknown)}: not tables (tables: {', '.join(TABLES)})"
+        )
+    options = _Options(
+        max_file_bytes,
+        time_zone,
+        set(TABLES) if "all" in replace else set(replace),
+        dry_run,
+        version_author() if by is None else by,
+        [str(Path(str(source).partition("=")[2] or str(source)).name) for source in sources],
+        rejects_copy,
+    )
     try:
-        return _import(connection, assigned, into, work, mapping, max_file_bytes, time_zone)
+        return _import(connection, assigned, into, work, mapping, options)
     finally:
         connection.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -98,32 +131,58 @@ def _import(
     into: Path,
     work: Path,
     mapping: Mapping,
-    max_file_bytes: int,
-    time_zone: str | None,
+    options: _Options,
 ) -> ImportReport:
+    max_file_bytes, time_zone = options.max_file_bytes, options.time_zone
     scratch, new = work / "scratch", work / "new"
     scratch.mkdir()
     new.mkdir()
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(f"SET temp_directory = {lit(str(scratch / 'duckdb'))}")
     connection.execute(
-        'CREATE TEMP TABLE rejects (file VARCHAR, line BIGINT, "column" VARCHAR, "table" VARCHAR, reason VARCHAR)'
+        'CREATE TEMP TABLE rejects (file VARCHAR, line BIGINT, "column" VARCHAR, "table" VARCHAR, reason VARCHAR, '
+        "severity VARCHAR)"
     )
     connection.execute("CREATE TEMP TABLE files (idx INTEGER, name VARCHAR)")
     loaded = _load(connection, assigned, mapping, scratch, max_file_bytes)
     for number, (name, spec) in enumerate(mapping.tables.items()):
         _fill_table(
-            connection, loaded, name, spec, number, time_zone or mapping.sources[spec.from_].time_zone
+            connection,
+            loaded,
+            mapping,
+            name,
+            spec,
+            number,
+            time_zone or mapping.sources[spec.from_].time_zone,
         )
     for number, log in enumerate(mapping.state_logs):
-        _fill_from_log(connection, loaded, log, number, time_zone or mapping.sources[log.from_].time_zone)
+        _fill_from_log(
+            connection, loaded, mapping, log, number, time_zone or mapping.sources[log.from_].time_zone
+        )
     counts = collect_outputs(connection, loaded.outputs)
+    existing = load_existing(connection, into, scratch)
+    changes = merge_outputs(connection, counts, existing, options.replace)
     write_outputs(connection, counts, new)
+    if options.rejects_copy is not None:
+        shutil.copyfile(new / "rejects.csv", options.rejects_copy)
+    report = _report(connection, loaded, counts, into, mapping, changes, options.dry_run)
+    if options.dry_run:
+        return report
     # what was written must load exactly as the scorecard will load it
     open_store(new).close()
     carry_over(into, new, replaced_names(list(counts)))
+    at = version_time()
+    version = Version(
+        id=new_version_id(at),
+        at=at,
+        by=options.by,
+        mapping=mapping.name,
+        sources=options.sources,
+        tables=changes,
+    )
+    keep_version(into, new, version, list(counts))
     swap(new, into, work / "old")
-    return _report(connection, loaded, counts, into, mapping)
+    return report.model_copy(update={"version": version.id})
 
 
 def _load(
@@ -165,24 +224,15 @@ def _load(
 
 def _record(connection: duckdb.DuckDBPyConnection, problem: FileProblem, table: str = "") -> None:
     connection.execute(
-        "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, 'rejected')",
         [problem.file, problem.line, problem.column, table, problem.reason],
     )
-
-
-def _references(spec: ValueSpec | None) -> set[str]:
-    if spec is None:
-        return set()
-    return ({spec.column} if spec.column is not None else set()) | set(spec.when or {})
-
-
-def _condition_columns(*conditions: Condition | None) -> set[str]:
-    return {name for condition in conditions for name in (condition or {})}
 
 
 def _view(
     connection: duckdb.DuckDBPyConnection,
     loaded: _Loaded,
+    mapping: Mapping,
     source: str,
     name: str,
     *,
@@ -191,65 +241,40 @@ def _view(
     required: set[str],
     optional: set[str],
 ) -> tuple[str, dict[str, str | None]] | None:
-    """A view over the files of `source` that have every required column; None when no file has."""
-    included = []
-    for file, raw in loaded.raws[source]:
-        resolved = _resolve(raw.columns, required | optional)
-        missing = sorted(column for column in required if resolved[column] is None)
-        for column in missing:
-            _record(
-                connection,
-                FileProblem(
-                    file.name,
-                    f"column {column!r} is missing (needed for {purpose}); the file has: "
-                    + ", ".join(raw.columns[:12])
-                    + (", ..." if len(raw.columns) > 12 else ""),
-                    1 if file.format == "csv" else None,
-                    column,
-                ),
-                table,
-            )
-        if missing:
-            continue
-        absent = sorted(column for column in optional if resolved[column] is None)
-        if absent:
-            loaded.notices.append(
-                f"{file.name}: no column {', '.join(map(repr, absent))}: left empty in {purpose}"
-            )
-        included.append(raw.table)
-    if not included:
-        return None
-    connection.execute(
-        f"CREATE TEMP VIEW {name} AS "
-        + " UNION ALL BY NAME ".join(f"SELECT * FROM {table}" for table in included)
+    view = source_view(
+        connection,
+        loaded.raws[source],
+        name,
+        table=table,
+        purpose=purpose,
+        required=required,
+        optional=optional,
+        missing_values=mapping.missing_values_of(source),
+        aliases=mapping.sources[source].aliases,
+        record=lambda problem, where: _record(connection, problem, where),
+        notices=loaded.notices,
     )
-    columns = [row[0] for row in connection.execute(f"DESCRIBE {name}").fetchall()]
-    return name, _resolve(columns, required | optional)
-
-
-def _resolve(columns: list[str], wanted: set[str]) -> dict[str, str | None]:
-    """Each wanted column's name in the source: the same name, else the only one equal ignoring case and spaces."""
-    folded: dict[str, list[str]] = {}
-    for column in columns:
-        folded.setdefault(column.strip().casefold(), []).append(column)
-    resolved: dict[str, str | None] = {}
-    for name in wanted:
-        candidates = folded.get(name.strip().casefold(), [])
-        resolved[name] = name if name in columns else (candidates[0] if len(candidates) == 1 else None)
-    return resolved
+    return None if view is None else (view.name, view.columns)
 
 
 def _fill_table(
-    connection: duckdb.DuckDBPyConnection, loaded: _Loaded, name: str, spec: TableSpec, number: int, zone: str
+    connection: duckdb.DuckDBPyConnection,
+    loaded: _Loaded,
+    mapping: Mapping,
+    name: str,
+    spec: TableSpec,
+    number: int,
+    zone: str,
 ) -> None:
     table = TABLES[name]
-    required = _condition_columns(spec.where, spec.where_not) | set(spec.skip_if_empty)
+    required = condition_columns(spec.where, spec.where_not) | set(spec.skip_if_empty)
     optional: set[str] = set()
     for column, value in spec.columns.items():
-        (required if column in table.required_columns else optional).update(_references(value))
+        (required if column in table.required_columns else optional).update(references(value))
     view = _view(
         connection,
         loaded,
+        mapping,
         spec.from_,
         f"source_t{number}",
         table=name,
@@ -274,21 +299,29 @@ def _fill_table(
     where = row_filter(spec.where, spec.where_not, spec.skip_if_empty, columns)
     stage = create_stage(connection, f"stage_t{number}", f"SELECT * FROM {view_name}", values, where=where)
     usable = keep_usable(connection, stage, table=name, required=table.required_columns, key=table.key)
-    loaded.outputs.setdefault(name, []).append(_canonical_select(name, stage, usable))
+    if name == "tickets":
+        loaded.lost_tickets += lost_tickets(connection, stage, usable, "id", name_them=False)
+    loaded.outputs.setdefault(name, []).append(canonical_select(name, stage, usable))
 
 
 def _fill_from_log(
-    connection: duckdb.DuckDBPyConnection, loaded: _Loaded, log: StateLogSpec, number: int, zone: str
+    connection: duckdb.DuckDBPyConnection,
+    loaded: _Loaded,
+    mapping: Mapping,
+    log: StateLogSpec,
+    number: int,
+    zone: str,
 ) -> None:
-    required = _references(log.ticket_id) | _references(log.at)
-    required |= _condition_columns(log.where, log.where_not, log.assignment.when) | set(log.skip_if_empty)
+    required = references(log.ticket_id) | references(log.at)
+    required |= condition_columns(log.where, log.where_not, log.assignment.when) | set(log.skip_if_empty)
     optional = set().union(
-        *(_references(value) for value in (log.status, log.team, log.agent_id, log.events)),
-        *(_references(value) for value in log.ticket_columns.values()),
+        *(references(value) for value in (log.status, log.team, log.agent_id, *log.events)),
+        *(references(value) for value in log.ticket_columns.values()),
     )
     view = _view(
         connection,
         loaded,
+        mapping,
         log.from_,
         f"source_l{number}",
         table="ticket_events",
@@ -310,6 +343,7 @@ def _fill_from_log(
         extra={"__assign": assignment_sql(log, columns)},
     )
     usable = keep_usable(connection, stage, table="ticket_events", required=("ticket_id", "at"))
+    loaded.lost_tickets += lost_tickets(connection, stage, usable, "ticket_id", name_them=True)
     events = derive_events(connection, usable, log, number)
     loaded.outputs.setdefault("ticket_events", []).append(
         f"SELECT {', '.join(ident(column) for column in EVENT_COLUMNS)}, __src, __line, __order FROM {events}"
@@ -319,17 +353,7 @@ def _fill_from_log(
         usable_tickets = keep_usable(
             connection, tickets, table="tickets", required=TABLES["tickets"].required_columns, key="id"
         )
-        loaded.outputs.setdefault("tickets", []).append(_canonical_select("tickets", tickets, usable_tickets))
-
-
-def _canonical_select(name: str, stage: Stage, usable: str) -> str:
-    selects = [
-        f"{stage.v(column.name)} AS {ident(column.name)}"
-        if column.name in stage.labels
-        else f"NULL::{DUCKDB_TYPES[column.type]} AS {ident(column.name)}"
-        for column in TABLES[name].columns
-    ]
-    return f"SELECT {', '.join(selects)}, __src, __line, 0 AS __order FROM {usable}"
+        loaded.outputs.setdefault("tickets", []).append(canonical_select("tickets", tickets, usable_tickets))
 
 
 def _report(
@@ -338,13 +362,23 @@ def _report(
     counts: dict[str, int],
     into: Path,
     mapping: Mapping,
+    changes: list[TableChange],
+    dry_run: bool,
 ) -> ImportReport:
     rejected = dict(
         connection.execute(
-            "SELECT file, count(DISTINCT line) FROM rejects WHERE line IS NOT NULL GROUP BY file"
+            "SELECT file, count(DISTINCT line) FROM rejects WHERE line IS NOT NULL AND severity = 'rejected' "
+            "GROUP BY file"
         ).fetchall()
     )
-    row = connection.execute("SELECT count(*) FROM rejects").fetchone()
+    severities = dict(connection.execute("SELECT severity, count(*) FROM rejects GROUP BY ALL").fetchall())
+    notices = list(loaded.notices)
+    if loaded.lost_tickets:
+        many = loaded.lost_tickets != 1
+        notices.append(
+            f"{loaded.lost_tickets:,} ticket{'s' if many else ''} had no usable row and "
+            f"{'were' if many else 'was'} left out (see rejects.csv)"
+        )
     return ImportReport(
         into=into,
         mapping=mapping.name,
@@ -355,7 +389,11 @@ def _report(
             )
             for name, source in loaded.files
         ],
-        rejects=int(row[0]) if row else 0,
+        rejects=int(severities.get("rejected", 0)),
+        warnings=int(severities.get("warning", 0)),
+        tickets_without_rows=loaded.lost_tickets,
         rejects_path=into / "rejects.csv",
-        notices=loaded.notices,
+        notices=notices,
+        changes=changes,
+        dry_run=dry_run,
     )

@@ -73,7 +73,7 @@ def _read_csv(
         f"""
         INSERT INTO rejects
         SELECT {lit(file.name)}, line, coalesce(column_name, ''), '',
-               lower(error_type) || ': ' || error_message
+               lower(error_type) || ': ' || error_message, 'rejected'
         FROM csv_errors_{index}
         """
     )
@@ -124,7 +124,7 @@ def _read_json_lines(connection: duckdb.DuckDBPyConnection, file: SourceFile, in
         f"""
         INSERT INTO rejects
         SELECT {name}, __line, '', '',
-               CASE WHEN valid THEN 'not a JSON object' ELSE 'not valid JSON' END
+               CASE WHEN valid THEN 'not a JSON object' ELSE 'not valid JSON' END, 'rejected'
         FROM json_{index} line WHERE NOT EXISTS (SELECT 1 FROM objects_{index} o WHERE o.__line = line.__line)
         """
     )

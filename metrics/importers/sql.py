@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 
-from metrics.importers.mapping import Condition, Scalar, ValueSpec
+from metrics.importers.specs import ISO_FORMAT, Condition, Scalar, ValueSpec
 from metrics.schema import DUCKDB_TYPES, ColumnType
 
 TYPE_WORDS: dict[ColumnType, str] = {
@@ -102,6 +102,8 @@ class Compiled:
     reason: str
     drop: str
     label: str
+    #: The row goes to rejects even when the column is optional (a value map with `other: reject`).
+    refuse: str = "FALSE"
 
 
 def parse_time(text: str, formats: list[str] | None, time_zone: str) -> str:
@@ -111,11 +113,18 @@ def parse_time(text: str, formats: list[str] | None, time_zone: str) -> str:
         scale = "1000.0" if formats == ["epoch_ms"] else "1.0"
         number = f"TRY_CAST({text} AS DOUBLE) / {scale}"
         return f"CASE WHEN abs({number}) < 1e11 THEN to_timestamp({number}) END"
-    if formats:
-        parsed = f"try_strptime({text}, [{', '.join(lit(item) for item in formats)}])"
-        if any("%z" in item or "%Z" in item for item in formats):
-            return parsed
-        return f"timezone({zone}, {parsed})"
+    patterns = [item for item in formats or [] if item != ISO_FORMAT]
+    if patterns:
+        parsed = f"try_strptime({text}, [{', '.join(lit(item) for item in patterns)}])"
+        if not any("%z" in item or "%Z" in item for item in patterns):
+            parsed = f"timezone({zone}, {parsed})"
+        if formats and ISO_FORMAT in formats:
+            return f"coalesce({_iso_time(text, zone)}, {parsed})"
+        return parsed
+    return _iso_time(text, zone)
+
+
+def _iso_time(text: str, zone: str) -> str:
     joined = f"regexp_replace({text}, {lit(_SPACED_OFFSET)}, '\\1\\2')"
     return (
         f"CASE WHEN regexp_matches({joined}, {lit(_OFFSET)}) THEN TRY_CAST({joined} AS TIMESTAMPTZ) "
@@ -143,7 +152,7 @@ def compile_value(
         actual = columns.get(spec.column)
         raw = "NULL::VARCHAR" if actual is None else f"nullif(trim(CAST({ident(actual)} AS VARCHAR)), '')"
     checks: list[tuple[str, str]] = []
-    drop = "FALSE"
+    drop = refuse = "FALSE"
     text = raw
     if spec.values:
         keys = in_list(list(spec.values))
@@ -156,6 +165,7 @@ def compile_value(
         if other == "drop":
             drop = unmapped
         elif other == "reject":
+            refuse = unmapped
             checks.append(
                 (unmapped, f"{quoted(raw)} || ' is not one of the values mapped for {_safe(spec.label)}'")
             )
@@ -187,7 +197,16 @@ def compile_value(
         value = f"CASE WHEN {condition} THEN {value} END"
         invalid = f"({condition} AND ({invalid}))"
         drop = f"({condition} AND {drop})"
-    return Compiled(value, raw, f"coalesce({invalid}, FALSE)", reason, f"coalesce({drop}, FALSE)", spec.label)
+        refuse = f"({condition} AND {refuse})"
+    return Compiled(
+        value,
+        raw,
+        f"coalesce({invalid}, FALSE)",
+        reason,
+        f"coalesce({drop}, FALSE)",
+        spec.label,
+        f"coalesce({refuse}, FALSE)",
+    )
 
 
 def _typed(text: str, column_type: ColumnType, formats: list[str] | None, time_zone: str) -> str:
@@ -200,7 +219,8 @@ def _typed(text: str, column_type: ColumnType, formats: list[str] | None, time_z
 
 def _type_words(column_type: ColumnType, spec: ValueSpec) -> str:
     if column_type == "timestamp" and spec.format:
-        return "a date and time in the format " + " or ".join(spec.format).replace("'", "''")
+        shown = ["ISO-8601" if item == ISO_FORMAT else item for item in spec.format]
+        return "a date and time in the format " + " or ".join(shown).replace("'", "''")
     if column_type == "timestamp":
         return "an ISO-8601 date and time"
     return TYPE_WORDS[column_type]

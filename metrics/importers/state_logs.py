@@ -6,10 +6,13 @@ Per ticket, rows are taken in time order (then file order). From them:
 - `status`: every row whose status differs from the ticket's status so far (rows without a status change
   nothing);
 - `reopened`: a status change from a resolved status (`resolved_statuses`) to one that is not;
-- extra events from the `events` value map (e.g. an activity "Create SW anomaly" -> `escalated`);
+- extra events from each `events` value map (e.g. an activity "Create SW anomaly" -> `escalated`): on every
+  row that maps to a kind, or (`emit: on_change`) only on a row whose kind differs from the ticket's previous row's
+  (a `knowledge` flag turning true links an article once, not on every later row);
 - tickets: `created_at` = the first row, `resolved_at` = when the ticket last entered a resolved status, if
   it is still in one at the end (resolved then closed gives the time it was resolved), `closed_at` likewise for
-  `closed_statuses`, `team` = the last team seen, other columns the first or last value seen (`pick`).
+  `closed_statuses`, `team` = the last team seen, other columns the first or last value seen (`pick`); a
+  mapped column that stays empty for a ticket falls back to the derived value.
 """
 
 from __future__ import annotations
@@ -37,16 +40,17 @@ def compile_log(
         "status": compile_value(spec.status, "text", columns, time_zone=time_zone),
         "team": compile_value(spec.team, "text", columns, time_zone=time_zone),
         "agent_id": compile_value(spec.agent_id, "id", columns, time_zone=time_zone),
-        "event": compile_value(
-            spec.events,
+    }
+    for number, event in enumerate(spec.events):
+        values[f"event.{number}"] = compile_value(
+            event,
             "text",
             columns,
             time_zone=time_zone,
             allowed=EVENT_KINDS,
             what="event kind",
             default_other="empty",
-        ),
-    }
+        )
     tickets = TABLES["tickets"]
     for column, value in spec.ticket_columns.items():
         values[f"ticket.{column}"] = compile_value(
@@ -107,12 +111,32 @@ def derive_events(connection: duckdb.DuckDBPyConnection, usable: str, spec: Stat
         UNION ALL
         SELECT ticket_id, "at", 'reopened', team, agent_id, {tail}, NULL, __src, __line, 3
         FROM status_{number} WHERE was_resolved AND NOT now_resolved
-        UNION ALL
-        SELECT v_ticket_id, v_at, v_event, v_team, v_agent_id, {tail}, NULL, __src, __line, 4
-        FROM log_{number} WHERE v_event IS NOT NULL
+        {"".join(_extra_events(spec, number, tail))}
         """
     )
     return f"events_{number}"
+
+
+def _extra_events(spec: StateLogSpec, number: int, tail: str) -> list[str]:
+    """The UNION ALL branches of the `events` value maps: every row, or only a change of kind per ticket."""
+    branches = []
+    for index, event in enumerate(spec.events):
+        kind = ident(f"v_event.{index}")
+        rows, condition = f"log_{number}", f"{kind} IS NOT NULL"
+        if event.emit == "on_change":
+            # the previous row of the ticket, whatever it holds: a flag true, false, true links twice
+            rows = (
+                f"(SELECT *, lag({kind}) OVER (PARTITION BY v_ticket_id ORDER BY __seq) AS __previous "
+                f"FROM log_{number})"
+            )
+            condition += f" AND {kind} IS DISTINCT FROM __previous"
+        branches.append(
+            f"""
+        UNION ALL
+        SELECT v_ticket_id, v_at, {kind}, v_team, v_agent_id, {tail}, NULL, __src, __line, 4
+        FROM {rows} WHERE {condition}"""
+        )
+    return branches
 
 
 def derive_tickets(
@@ -148,6 +172,8 @@ def derive_tickets(
     for column in TABLES["tickets"].columns:
         if column.name in overrides:
             sql = f"p.{ident('picked_' + column.name)}"
+            if column.name in DERIVED_TICKET_COLUMNS:
+                sql = f"coalesce({sql}, {derived[column.name]})"
             stage_labels[column.name] = overrides[column.name].label
         elif column.name in DERIVED_TICKET_COLUMNS:
             sql = derived[column.name]
@@ -158,6 +184,7 @@ def derive_tickets(
             f"CAST({sql} AS {DUCKDB_TYPES[column.type]}) AS {ident('v_' + column.name)}",
             f"CAST({sql} AS VARCHAR) AS {ident('r_' + column.name)}",
             f"FALSE AS {ident('x_' + column.name)}",
+            f"FALSE AS {ident('k_' + column.name)}",
             f"NULL::VARCHAR AS {ident('m_' + column.name)}",
         ]
     connection.execute(

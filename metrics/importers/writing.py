@@ -34,12 +34,13 @@ def carry_over(old: Path, new: Path, replaced: set[str]) -> None:
         if entry.name in replaced or (new / entry.name).exists():
             continue
         if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, new / entry.name, symlinks=True, copy_function=_link_or_copy)
+            shutil.copytree(entry, new / entry.name, symlinks=True, copy_function=link_or_copy)
         else:
-            _link_or_copy(str(entry), str(new / entry.name))
+            link_or_copy(str(entry), str(new / entry.name))
 
 
-def _link_or_copy(source: str, target: str) -> str:
+def link_or_copy(source: str, target: str) -> str:
+    """Hard-link `source` at `target` (a symbolic link is recreated), or copy it where links fail."""
     if os.path.islink(source):
         os.symlink(os.readlink(source), target)
         return target

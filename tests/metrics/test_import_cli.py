@@ -91,3 +91,39 @@ def test_presets_are_listed() -> None:
     assert result.exit_code == 0
     for name in ("zendesk", "servicenow", "jira-service-management", "salesforce-service-cloud"):
         assert name in result.stdout
+
+
+def test_a_dry_run_previews_and_undo_restores(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    zendesk = ["--into", str(org), "--preset", "zendesk"]
+    first = runner.invoke(app, ["import", str(SAMPLES / "zendesk" / "tickets.csv"), *zendesk])
+    assert first.exit_code == 0, first.output
+    assert "advisor import --undo --into" in first.stdout
+    before = sorted(path.name for path in org.rglob("*"))
+
+    export = tmp_path / "more.csv"
+    export.write_text(
+        "Id,Created at,Satisfaction Score,Updated at\n201,2026-03-09T08:00:00Z,Good,2026-03-09T09:00:00Z\n",
+        encoding="utf-8",
+    )
+    preview = runner.invoke(app, ["import", str(export), *zendesk, "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    assert "preview of an import into" in preview.stdout and "nothing was written" in preview.stdout
+    # table, before, after, added, updated, unchanged, removed, action
+    assert "│ tickets │      4 │     5 │     1 │       0 │         0 │       0 │ merged │" in preview.stdout
+    assert sorted(path.name for path in org.rglob("*")) == before
+
+    replaced = runner.invoke(app, ["import", str(export), *zendesk, "--replace", "tickets"])
+    assert replaced.exit_code == 0, replaced.output
+    assert (
+        "│ tickets │      4 │     1 │     1 │       0 │         0 │       4 │ replaced │" in replaced.stdout
+    )
+
+    undone = runner.invoke(app, ["import", "--undo", "--into", str(org)])
+    assert undone.exit_code == 0, undone.output
+    assert "undid the import of" in undone.stdout and "more.csv" in undone.stdout
+    assert "1 earlier import(s) can still be undone" in undone.stdout
+    assert sorted(path.name for path in org.rglob("*")) == before
+
+    wrong = runner.invoke(app, ["import", "--undo", "--into", str(org), "--dry-run"])
+    assert wrong.exit_code == 2 and "--undo takes only --into" in wrong.output

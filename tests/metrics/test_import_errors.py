@@ -51,22 +51,36 @@ def ids(tmp_path: Path, table: str = "tickets") -> list[str]:
     return [str(row[0]) for row in found]
 
 
-def problems(tmp_path: Path) -> list[tuple[str, str, str, str]]:
+def problems(tmp_path: Path, severity: str = "rejected") -> list[tuple[str, str, str, str]]:
     with (tmp_path / "org" / "rejects.csv").open(encoding="utf-8", newline="") as handle:
-        return [(row["file"], row["line"], row["column"], row["reason"]) for row in csv.DictReader(handle)]
+        return [
+            (row["file"], row["line"], row["column"], row["reason"])
+            for row in csv.DictReader(handle)
+            if row["severity"] == severity
+        ]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    """Every file under `folder` (the kept versions included) and its bytes."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_dates_that_do_not_parse(tmp_path: Path) -> None:
-    run(tmp_path, {"tickets.csv": GOOD + "T2,31/02/2024,,Ops\nT3,2026-03-02T08:00:00Z,soon,Ops\n"})
-    assert ids(tmp_path) == ["T1"]
+    # a bad required value rejects the row; a bad optional one is emptied with a warning, the row stays
+    report = run(tmp_path, {"tickets.csv": GOOD + "T2,31/02/2024,,Ops\nT3,2026-03-02T08:00:00Z,soon,Ops\n"})
+    assert ids(tmp_path) == ["T1", "T3"]
     assert problems(tmp_path) == [
         ("tickets.csv", "3", "Opened", "'31/02/2024' is not an ISO-8601 date and time"),
-        ("tickets.csv", "4", "Solved", "'soon' is not an ISO-8601 date and time"),
     ]
+    assert problems(tmp_path, "warning") == [
+        ("tickets.csv", "4", "Solved", "'soon' is not an ISO-8601 date and time: left empty"),
+    ]
+    assert (report.rejects, report.warnings, report.tickets_without_rows) == (1, 1, 1)
+    assert [(file.rows, file.rejected) for file in report.files] == [(3, 1)]
 
 
 def test_a_date_in_another_format_names_the_format(tmp_path: Path) -> None:
@@ -81,14 +95,23 @@ def test_a_date_in_another_format_names_the_format(tmp_path: Path) -> None:
 
 
 def test_negative_durations(tmp_path: Path) -> None:
+    # the end (optional) is emptied with a warning; the ticket stays
     run(tmp_path, {"tickets.csv": GOOD + "T2,2026-03-05T08:00:00Z,2026-03-04T08:00:00Z,Ops\n"})
-    assert ids(tmp_path) == ["T1"]
-    assert problems(tmp_path) == [
+    assert ids(tmp_path) == ["T1", "T2"]
+    with duckdb.connect() as connection:
+        resolved = connection.execute(
+            "SELECT id, resolved_at IS NULL FROM read_parquet(?) ORDER BY id",
+            [str(tmp_path / "org" / "tickets.parquet")],
+        ).fetchall()
+    assert resolved == [("T1", False), ("T2", True)]
+    assert problems(tmp_path) == []
+    assert problems(tmp_path, "warning") == [
         (
             "tickets.csv",
             "3",
             "Solved",
-            "'2026-03-04T08:00:00Z' (resolved_at) is before created_at '2026-03-05T08:00:00Z': a negative duration",
+            "'2026-03-04T08:00:00Z' (resolved_at) is before created_at '2026-03-05T08:00:00Z': a negative "
+            "duration: left empty",
         )
     ]
 
@@ -226,12 +249,21 @@ def test_importing_twice_gives_the_same_folder(tmp_path: Path) -> None:
     second = run(tmp_path, files)
     assert {name: ids(tmp_path, name) for name in ("tickets", "ticket_events")} == tables
     assert (tmp_path / "org" / "rejects.csv").read_bytes() == rejected
-    assert first.model_dump(exclude={"into"}) == second.model_dump(exclude={"into"})
+    assert first.model_dump(exclude={"into", "changes", "version"}) == second.model_dump(
+        exclude={"into", "changes", "version"}
+    )
+    # the second import merges into the first: every row is there already, unchanged
+    assert [(c.table, c.before, c.after, c.unchanged, c.action) for c in second.changes] == [
+        ("ticket_events", 1, 1, 1, "merged"),
+        ("tickets", 1, 1, 1, "merged"),
+    ]
     assert sorted(path.name for path in (tmp_path / "org").iterdir()) == [
         "rejects.csv",
         "ticket_events.parquet",
         "tickets.parquet",
+        "versions",  # each import is kept as a version
     ]
+    assert len(list((tmp_path / "org" / "versions").iterdir())) == 2
 
 
 def test_other_files_in_the_folder_stay_and_old_copies_of_a_table_go(tmp_path: Path) -> None:
@@ -247,9 +279,14 @@ def test_other_files_in_the_folder_stay_and_old_copies_of_a_table_go(tmp_path: P
         "rejects.csv",
         "surveys.csv",
         "tickets.parquet",
+        "versions",
     ]
     assert (org / "notes" / "readme.txt").read_text() == "ours"
-    assert ids(tmp_path) == ["T1"]
+    # the old ticket is merged into the new table (issue 10: uploads never destroy); its CSV copy is kept
+    # in the import's version, not in the folder
+    assert ids(tmp_path) == ["OLD", "T1"]
+    [version] = (org / "versions").iterdir()
+    assert sorted(path.name for path in version.iterdir()) == ["manifest.json", "tickets.csv"]
 
 
 def test_files_that_match_no_source_or_do_not_exist(tmp_path: Path) -> None:

@@ -136,8 +136,9 @@ def check_key_figures(store: OrganisationStore, expected: Expected) -> Scorecard
     scorecard = compute_scorecard(store, WHOLE, min_group_size=5)
     handoffs, smile = scorecard.metric("C6"), scorecard.metric("B2")
     assert handoffs.n == len(expected.handoffs) == smile.n
-    assert handoffs.value == pytest.approx(expected.handoffs.median(), abs=0.005)
-    assert handoffs.details["mean"] == pytest.approx(expected.handoffs.mean(), abs=0.005)
+    # C6 headlines the mean hand-offs per ticket (issue 10); the median is a detail
+    assert handoffs.value == pytest.approx(expected.handoffs.mean(), abs=0.005)
+    assert handoffs.details["median"] == pytest.approx(expected.handoffs.median(), abs=0.005)
     assert handoffs.details["p80"] == pytest.approx(expected.handoffs.quantile(0.8), abs=0.005)
     assert smile.value == pytest.approx(expected.hours.median(), abs=0.005)
     assert smile.details["p80"] == pytest.approx(expected.hours.quantile(0.8), abs=0.005)

@@ -71,7 +71,9 @@ def test_zendesk(tmp_path: Path) -> None:
 
 def test_servicenow_history_rows(tmp_path: Path) -> None:
     report, db = imported(tmp_path, "servicenow", "servicenow/incident.csv")
-    assert counts(report) == {"ticket_events": 15, "tickets": 3}
+    # a hand-off is a change of assignment group (ServiceNow's reassignment): Beth taking INC0010001 up
+    # inside Service Desk assigns nothing new, the move to Network does
+    assert counts(report) == {"ticket_events": 14, "tickets": 3}
     assert db.execute(
         "SELECT id, created_at, resolved_at, closed_at, team, product, channel, priority, account_id FROM tickets"
     ).fetchall() == [
@@ -85,7 +87,7 @@ def test_servicenow_history_rows(tmp_path: Path) -> None:
     assert db.execute(
         "SELECT ticket_id, count(*) FILTER (kind = 'assigned'), count(*) FILTER (kind = 'reopened') "
         "FROM ticket_events GROUP BY ALL ORDER BY 1"
-    ).fetchall() == [("INC0010001", 3, 0), ("INC0010002", 1, 0), ("INC0010003", 1, 1)]
+    ).fetchall() == [("INC0010001", 2, 0), ("INC0010002", 1, 0), ("INC0010003", 1, 1)]
 
 
 def test_servicenow_subject_and_resolution_notes(tmp_path: Path) -> None:

@@ -113,9 +113,17 @@ def test_the_page_shows_the_organisation_an_upload_form_and_the_presets(
     assert 'action="/data/rebuild-index"' in page
 
 
-def test_an_upload_with_a_preset_imports_and_shows_counts_and_escaped_rejects(
+def job_of(location: str) -> str:
+    found = re.fullmatch(r"/data\?job=(\w+)#job", location)
+    assert found, location
+    return found.group(1)
+
+
+def test_an_upload_with_a_preset_previews_then_imports_merged_and_shows_counts_and_escaped_rejects(
     client: TestClient, advisor: Advisor
 ) -> None:
+    [(tickets_before,)] = advisor.store().cursor().execute("SELECT count(*) FROM tickets").fetchall()
+    untouched = snapshot(advisor.data_dir)
     response = client.post(
         "/data/import",
         data={"csrftoken": token_of(client), "preset": "zendesk"},
@@ -123,12 +131,32 @@ def test_an_upload_with_a_preset_imports_and_shows_counts_and_escaped_rejects(
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    job_id = re.fullmatch(r"/data\?job=(\w+)#job", response.headers["location"]).group(1)  # type: ignore[union-attr]
+    preview_id = job_of(response.headers["location"])
+    preview = finished(client, preview_id)
+    assert preview.state == "done" and preview.preview, preview.message
+    assert snapshot(advisor.data_dir) == untouched, "a preview writes nothing"
+    tickets = next(change for change in preview.changes if change.table == "tickets")
+    assert (tickets.before, tickets.after, tickets.action) == (tickets_before, tickets_before + 4, "merged")
+    page = client.get(response.headers["location"]).text
+    assert "Preview: rows per table before and after" in page
+    assert (
+        f'<tr><td>tickets</td><td class="num">{tickets_before:,}</td><td class="num">{tickets_before + 4:,}</td>'
+        in page
+    )
+    assert f'action="/data/jobs/{preview_id}/confirm"' in page and "nothing was written yet" in page
+
+    confirmed = client.post(
+        f"/data/jobs/{preview_id}/confirm", data={"csrftoken": token_of(client)}, follow_redirects=False
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    job_id = job_of(confirmed.headers["location"])
     job = finished(client, job_id)
     assert job.state == "done", job.message
-    assert job.tables == {"tickets": 4, "surveys": 2} and job.rejects == 1
+    assert job.tables == {"tickets": 4, "surveys": 2} and job.rejects == 1 and job.version
+    again = client.post(f"/data/jobs/{preview_id}/confirm", data={"csrftoken": token_of(client)})
+    assert again.status_code == 404 and "can no longer be imported" in again.text
 
-    page = client.get(response.headers["location"]).text
+    page = client.get(confirmed.headers["location"]).text
     assert "<h3>Rows per table</h3>" in page
     assert '<tr><td>tickets</td><td class="num">4</td></tr>' in page
     assert '<tr><td>surveys</td><td class="num">2</td></tr>' in page
@@ -136,16 +164,20 @@ def test_an_upload_with_a_preset_imports_and_shows_counts_and_escaped_rejects(
     assert "&#39;&lt;script&gt;alert(1)&lt;/script&gt;&#39; is not an ISO-8601 date and time" in page
     assert f'href="/data/jobs/{job_id}/rejects.csv"' in page
     assert "Imported 6 rows into 2 tables" in page
-    # the scorecard reads the new data at once: the organisation table shows 4 tickets
-    assert re.search(r'<td>tickets</td><td class="num">4</td><td class="file">tickets.parquet</td>', page)
-    assert advisor.store().cursor().execute("SELECT count(*) FROM tickets").fetchone() == (4,)
+    # the scorecard reads the merged data at once: the demo's tickets and the 4 imported ones
+    total = f"{tickets_before + 4:,}"
+    assert f'<td>tickets</td><td class="num">{total}</td><td class="file">tickets.parquet</td>' in page
+    assert advisor.store().cursor().execute("SELECT count(*) FROM tickets").fetchone() == (
+        tickets_before + 4,
+    )
+    assert "Undo the latest import" in page and "tickets.csv with zendesk" in page
 
     rejects = client.get(f"/data/jobs/{job_id}/rejects.csv")
     assert rejects.status_code == 200
     assert rejects.headers["content-type"] == "text/csv; charset=utf-8"
     assert rejects.headers["content-disposition"].startswith("attachment;")
     assert rejects.headers["x-content-type-options"] == "nosniff"
-    assert rejects.text.splitlines()[0] == "file,line,column,table,reason"
+    assert rejects.text.splitlines()[0] == "file,line,column,table,severity,reason"
     assert SCRIPT in rejects.text
     assert uploads_left(client) == [], "the upload is removed once imported"
 
@@ -401,3 +433,84 @@ def test_a_form_whose_file_comes_before_the_csrf_token_is_refused(client: TestCl
     )
     assert response.status_code == 403
     assert uploads_left(client) == []
+
+
+def test_a_discarded_preview_writes_nothing_and_an_undo_restores_the_data(
+    client: TestClient, advisor: Advisor
+) -> None:
+    untouched = snapshot(advisor.data_dir)
+    extra = "901,Z,Initech,Support,Bob,New one,Open,low,Mail,question,2026-03-09 08:00:00,,,,0,0,0,0\n"
+    response = client.post(
+        "/api/imports",
+        data={"preset": "zendesk", "preview": "true", "mode": "replace"},
+        files={"files": ("tickets.csv", zendesk_export(extra), "text/csv")},
+        headers=api(client),
+    )
+    assert response.status_code == 202, response.text
+    preview = finished(client, response.json()["id"])
+    assert preview.preview and preview.replace
+    assert {change.table: change.action for change in preview.changes}["tickets"] == "replaced"
+    body = client.get(f"/api/jobs/{preview.id}").json()
+    assert body["confirm_url"] == f"/api/jobs/{preview.id}/confirm"
+    discarded = client.post(f"/data/jobs/{preview.id}/discard", data={"csrftoken": token_of(client)})
+    assert discarded.status_code == 200 and "Discarded: nothing was imported." in discarded.text
+    assert client.post(f"/api/jobs/{preview.id}/confirm", headers=api(client)).status_code == 404
+    assert snapshot(advisor.data_dir) == untouched and uploads_left(client) == []
+
+    # an import through the API (merged, no preview), then the page's undo button restores the folder
+    [(tickets_before,)] = advisor.store().cursor().execute("SELECT count(*) FROM tickets").fetchall()
+    started = client.post(
+        "/api/imports",
+        data={"preset": "zendesk"},
+        files={"files": ("tickets.csv", zendesk_export(extra), "text/csv")},
+        headers=api(client),
+    )
+    assert finished(client, started.json()["id"]).state == "done"
+    cursor = advisor.store().cursor()
+    [(imported, total)] = cursor.execute(
+        "SELECT count(*) FILTER (id IN ('101', '102', '103', '104', '901')), count(*) FROM tickets"
+    ).fetchall()
+    assert imported == 5 and total > tickets_before  # merged: the old tickets stay, 901 is new
+    undo = client.post("/data/undo", data={"csrftoken": token_of(client)}, follow_redirects=False)
+    assert undo.status_code == 303
+    job = finished(client, job_of(undo.headers["location"]))
+    assert job.state == "done" and job.kind == "undo", job.message
+    assert job.message.startswith("Undid the import of")
+    assert advisor.store().cursor().execute("SELECT count(*) FROM tickets").fetchone() == (tickets_before,)
+    # the same files (hard links of the old ones); only the versions folder itself is new
+    restored = snapshot(advisor.data_dir)
+    assert restored.keys() == untouched.keys()
+    assert {name: restored[name] for name in restored if name != "versions"} == {
+        name: untouched[name] for name in untouched if name != "versions"
+    }
+
+
+def test_an_upload_of_240_zendesk_rows_keeps_every_ticket_and_survey(
+    client: TestClient, advisor: Advisor
+) -> None:
+    counts = "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM surveys)"
+    [(tickets, surveys)] = advisor.store().cursor().execute(counts).fetchall()
+    old_ids = {row[0] for row in advisor.store().cursor().execute("SELECT id FROM tickets").fetchall()}
+    lines = ["Id,Organization,Group,Subject,Priority,Via,Created at,Updated at,Solved at,Satisfaction Score"]
+    for number in range(240):
+        rating = ("Good", "Bad", "Offered", "Unoffered")[number % 4]
+        lines.append(
+            f"{70000 + number},Acme,Billing,Question {number},normal,Web form,2026-10-02 09:00:00 +0000,"
+            f"2026-10-02 12:00:00 +0000,2026-10-02 11:00:00 +0000,{rating}"
+        )
+    upload = ("\n".join(lines) + "\n").encode()
+    response = client.post(
+        "/api/imports",
+        data={"preset": "zendesk", "preview": "true"},
+        files={"files": ("export.csv", upload, "text/csv")},
+        headers=api(client),
+    )
+    preview = finished(client, response.json()["id"])
+    shown = {change.table: (change.before, change.after) for change in preview.changes}
+    assert shown["tickets"] == (tickets, tickets + 240) and shown["surveys"] == (surveys, surveys + 120)
+    confirmed = client.post(f"/api/jobs/{preview.id}/confirm", headers=api(client))
+    assert confirmed.status_code == 202, confirmed.text
+    assert finished(client, confirmed.json()["id"]).state == "done"
+    assert advisor.store().cursor().execute(counts).fetchall() == [(tickets + 240, surveys + 120)]
+    now_ids = {row[0] for row in advisor.store().cursor().execute("SELECT id FROM tickets").fetchall()}
+    assert old_ids <= now_ids

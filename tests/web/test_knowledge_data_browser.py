@@ -95,9 +95,19 @@ def test_an_upload_shows_its_progress_until_done(
     assert accessibility_violations(browser) == []
     browser.find_element(By.ID, "files").send_keys(str(export))
     Select(browser.find_element(By.ID, "preset")).select_by_value("zendesk")
-    browser.find_element(By.XPATH, "//form[@action='/data/import']//button[text()='Import']").click()
+    browser.find_element(
+        By.XPATH, "//form[@action='/data/import']//button[text()='Preview the import']"
+    ).click()
+    # a preview first (nothing written), then the import is confirmed
+    WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_elements(By.XPATH, "//form[contains(@action, '/confirm')]//button[text()='Import']")
+    )
+    assert "Preview: rows per table before and after" in browser.page_source
+    assert accessibility_violations(browser) == []
+    preview_url = browser.current_url
+    browser.find_element(By.XPATH, "//form[contains(@action, '/confirm')]//button[text()='Import']").click()
 
-    WebDriverWait(browser, 30).until(lambda d: "/data?job=" in d.current_url)
+    WebDriverWait(browser, 30).until(lambda d: "/data?job=" in d.current_url and d.current_url != preview_url)
     values: set[str] = set()
 
     def settled(driver: webdriver.Chrome) -> bool:

@@ -17,10 +17,10 @@ from advisor.overview import describe_organisation
 from advisor.service import Advisor
 from advisor.settings import Settings
 from metrics.errors import MetricsError
-from metrics.importers import load_preset, preset_names
+from metrics.importers import Version, list_versions, load_preset, preset_names
 from web.dependencies import AdvisorDep, TemplatesDep
 from web.routes.data_api import AppSettingsDep, JobsDep, start_upload_import
-from web.security import require
+from web.security import current_principal, require
 from web.uploads import ACCEPT_EXPORTS, UploadRejected, human_bytes
 
 router = APIRouter()
@@ -28,7 +28,15 @@ logger = logging.getLogger(__name__)
 
 _IMPORT = [Depends(require(Permission.IMPORT_DATA))]
 STATE_LABELS = {"queued": "Waiting", "running": "Running", "done": "Done", "failed": "Failed"}
-KIND_LABELS = {"import": "Import", "rebuild": "Index rebuild"}
+KIND_LABELS = {"import": "Import", "rebuild": "Index rebuild", "undo": "Undo of an import"}
+#: Kept imports listed on the page (the latest can be undone).
+VERSIONS_SHOWN = 5
+ACTION_LABELS = {
+    "new": "new table",
+    "merged": "merged by id",
+    "replaced": "replaced",
+    "kept": "not touched",
+}
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +84,9 @@ def _page(
         "max_upload": human_bytes(settings.upload_max_bytes),
         "state_labels": STATE_LABELS,
         "kind_labels": KIND_LABELS,
+        "action_labels": ACTION_LABELS,
+        "awaiting": shown is not None and jobs.awaiting_confirmation(shown.id),
+        "versions": _versions(advisor),
     }
     return templates.TemplateResponse(request, "data.html", context, status_code=status)
 
@@ -101,7 +112,8 @@ async def import_form(
     settings: AppSettingsDep,
 ) -> Response:
     try:
-        started = await start_upload_import(request, jobs, settings)
+        # the page always shows a preview first: nothing is written until the import is confirmed
+        started = await start_upload_import(request, jobs, settings, preview=True)
     except UploadRejected as rejected:
         return await run_in_threadpool(
             _page,
@@ -114,6 +126,51 @@ async def import_form(
             status=rejected.status_code,
         )
     return RedirectResponse(f"/data?job={started.id}#job", status_code=303)
+
+
+@router.post("/data/jobs/{job_id}/confirm", dependencies=_IMPORT)
+def confirm_form(
+    job_id: str,
+    request: Request,
+    advisor: AdvisorDep,
+    templates: TemplatesDep,
+    jobs: JobsDep,
+    settings: AppSettingsDep,
+) -> Response:
+    try:
+        started = jobs.confirm(job_id, by=current_principal(request).username)
+    except JobBusy as busy:
+        return _page(request, advisor, templates, jobs, settings, job_id=job_id, error=str(busy), status=409)
+    except KeyError:
+        message = (
+            "This preview can no longer be imported (it was imported or discarded already): upload again."
+        )
+        return _page(request, advisor, templates, jobs, settings, job_id=job_id, error=message, status=404)
+    return RedirectResponse(f"/data?job={started.id}#job", status_code=303)
+
+
+@router.post("/data/jobs/{job_id}/discard", dependencies=_IMPORT)
+def discard_form(job_id: str, jobs: JobsDep) -> Response:
+    jobs.discard(job_id)
+    return RedirectResponse(f"/data?job={job_id}#job", status_code=303)
+
+
+@router.post("/data/undo", dependencies=_IMPORT)
+def undo_form(
+    request: Request, advisor: AdvisorDep, templates: TemplatesDep, jobs: JobsDep, settings: AppSettingsDep
+) -> Response:
+    try:
+        started = jobs.start_undo()
+    except JobBusy as busy:
+        return _page(request, advisor, templates, jobs, settings, error=str(busy), status=409)
+    return RedirectResponse(f"/data?job={started.id}#job", status_code=303)
+
+
+def _versions(advisor: Advisor) -> list[Version]:
+    try:
+        return list_versions(advisor.data_dir)[:VERSIONS_SHOWN]
+    except OSError:
+        return []
 
 
 @router.post("/data/rebuild-index", dependencies=_IMPORT)

@@ -1,0 +1,155 @@
+"""The work of the data page's import jobs: a preview (a dry run that writes nothing), an import (merged by
+id with the organisation's data, kept as a version) and the undo of the latest import. The runner
+(advisor.jobs) runs them in the background; each reports what it did through `updates.record`."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from metrics.importers import ImportReport, Mapping, import_sources, undo_import
+
+if TYPE_CHECKING:
+    from advisor.jobs import JobRunner, JobUpdates
+
+#: Rows of rejects.csv a job keeps to show; the whole file can be downloaded.
+REJECTS_PREVIEW_ROWS = 20
+
+
+class RejectedRow(BaseModel):
+    """One line of an import's rejects.csv."""
+
+    file: str
+    line: str
+    column: str
+    table: str
+    reason: str
+    #: "rejected" (the row was left out) or "warning" (a value of an optional column was left empty).
+    severity: str = "rejected"
+
+
+@dataclass
+class ImportRequest:
+    """An upload waiting to be imported: what to read, how, and who asked."""
+
+    sources: list[Path]
+    mapping: Mapping
+    upload_folder: Path | None = None
+    time_zone: str | None = None
+    #: Replace the tables the import fills instead of merging by id.
+    replace: bool = False
+    by: str = ""
+    names: list[str] = field(default_factory=list)
+
+
+def preview(runner: JobRunner, updates: JobUpdates, request: ImportRequest) -> str:
+    """A dry run: rows per table before and after, rejects and warnings; nothing is written."""
+    updates.stage(f"Previewing the import of {_files(request.sources)} with {request.mapping.name}")
+    kept = runner.job_folder(updates.job_id) / "rejects.csv"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    report = _run(runner, request, dry_run=True, rejects_copy=kept)
+    _record(updates, report, kept)
+    updates.record(preview=True)
+    after = sum(change.after for change in report.changes)
+    before = sum(change.before for change in report.changes)
+    return (
+        f"Preview: the organisation would go from {before:,} to {after:,} rows; nothing was written yet. "
+        "Import to write it, or discard the upload."
+    )
+
+
+def run_import(runner: JobRunner, updates: JobUpdates, request: ImportRequest) -> str:
+    """The import itself: merged (or replaced) into the data folder, then the data reloaded and the index
+    rebuilt."""
+    updates.stage(f"Importing {_files(request.sources)} with {request.mapping.name}")
+    report = _run(runner, request, dry_run=False, rejects_copy=None)
+    kept = runner.job_folder(updates.job_id) / "rejects.csv"
+    if (report.rejects or report.warnings) and report.rejects_path.is_file():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(report.rejects_path, kept)
+    _record(updates, report, kept)
+    updates.record(version=report.version)
+    built = runner.after_data_change(updates)
+    rows = sum(count.rows for count in report.tables)
+    rejected = f"{report.rejects:,} problem{'s' if report.rejects != 1 else ''} in rejects.csv"
+    if report.warnings:
+        rejected += f", {report.warnings:,} value{'s' if report.warnings != 1 else ''} left empty"
+    return (
+        f"Imported {rows:,} rows into {len(report.tables)} table{'s' if len(report.tables) != 1 else ''} "
+        f"({rejected}). {built}"
+    )
+
+
+def run_undo(runner: JobRunner, updates: JobUpdates) -> str:
+    """Restore the data folder as it was before its latest import, then reload and rebuild the index."""
+    updates.stage("Undoing the latest import")
+    report = undo_import(runner.advisor.data_dir)
+    version = report.undone
+    updates.record(
+        sources=version.sources, mapping=version.mapping, tables={c.table: c.before for c in version.tables}
+    )
+    built = runner.after_data_change(updates)
+    return (
+        f"Undid the import of {version.at:%Y-%m-%d %H:%M} UTC ({', '.join(version.sources) or 'no files'}"
+        f"{', by ' + version.by if version.by else ''}): the data is as it was before it. {built}"
+    )
+
+
+def _run(
+    runner: JobRunner, request: ImportRequest, *, dry_run: bool, rejects_copy: Path | None
+) -> ImportReport:
+    return import_sources(
+        request.sources,
+        runner.advisor.data_dir,
+        request.mapping,
+        max_file_bytes=runner.max_file_bytes,
+        time_zone=request.time_zone,
+        replace=["all"] if request.replace else (),
+        dry_run=dry_run,
+        by=request.by,
+        rejects_copy=rejects_copy,
+    )
+
+
+def _record(updates: JobUpdates, report: ImportReport, rejects: Path) -> None:
+    shown = read_rejects(rejects, REJECTS_PREVIEW_ROWS) if rejects.is_file() else []
+    updates.record(
+        tables={count.table: count.rows for count in report.tables},
+        files=report.files,
+        rejects=report.rejects,
+        warnings=report.warnings,
+        tickets_without_rows=report.tickets_without_rows,
+        rejects_preview=shown,
+        notices=report.notices,
+        mapping=report.mapping,
+        changes=report.changes,
+    )
+
+
+def _files(sources: list[Path]) -> str:
+    return f"{len(sources)} file{'s' if len(sources) != 1 else ''}"
+
+
+def read_rejects(path: Path, limit: int) -> list[RejectedRow]:
+    """The first `limit` problems of a rejects.csv (file, line, column, table, severity, reason)."""
+    rows: list[RejectedRow] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for record in csv.DictReader(handle):
+            if len(rows) >= limit:
+                break
+            rows.append(
+                RejectedRow(
+                    file=record.get("file") or "",
+                    line=record.get("line") or "",
+                    column=record.get("column") or "",
+                    table=record.get("table") or "",
+                    reason=record.get("reason") or "",
+                    severity=record.get("severity") or "rejected",
+                )
+            )
+    return rows
