@@ -1,109 +1,20 @@
-"""Chat without an LLM: recognise what the person came for, and compose a cited answer from the evidence."""
+"""Pieces of composed chat answers: search results, tracked recommendations, citations and their links."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import quote, urlencode
 
 from advisor.models import Citation, Recommendation, TrackedRecommendation
 from advisor.outcomes import describe_outcome
 from knowledge.models import Hit
-from metrics.definitions import METRICS_BY_ID, MetricDefinition
-from metrics.models import GroupValue, MetricValue
+from metrics.definitions import MetricDefinition
 from prompts import render
-
-Intent = Literal["next_steps", "why_that", "group", "search", "metric", "recommendations", "empty"]
 
 MAX_MESSAGE_CHARS = 4000
 #: Cosine similarity below which a passage is not considered an answer.
 RELEVANCE_FLOOR = 0.25
-
-_NEXT_STEPS = re.compile(
-    r"\b(improve|next step|next steps|recommend\w*|priorit\w*|focus on|what should we|where should we|weak(est)?)\b",
-    re.IGNORECASE,
-)
-_METRIC_QUESTION = re.compile(r"\b(why|how|what)\b", re.IGNORECASE)
-_METRIC_WORDS: dict[str, tuple[str, ...]] = {
-    "C1b": ("csat", "satisfaction"),
-    "C6": ("hand-off", "handoff", "hand off", "handoffs", "hand-offs"),
-    "B2": ("time to smile",),
-    "E4": ("time to competency", "competency", "onboarding of new staff"),
-}
-
-
-@dataclass(frozen=True)
-class Understanding:
-    intent: Intent
-    metric_id: str | None = None
-    #: For a follow-up about one team, product, channel or segment: the words that name it.
-    group: str | None = None
-
-
-_TRACKED = re.compile(
-    r"\b(show|list|status|track\w*|progress)\b.*\brecommendations?\b|\bwhat did we (accept|start|do)\b",
-    re.IGNORECASE,
-)
-_FOR_GROUP = re.compile(
-    r"^\W*(and\s+|what\s+about\s+|how\s+about\s+)?(for|in|at)\s+(the\s+)?(?P<group>[\w &/.-]{2,60}?)\s*\??\s*$",
-    re.IGNORECASE,
-)
-_WHY_THAT = re.compile(r"^\W*(why|how come)\b.{0,40}\b(that|this|it|one|first)\b", re.IGNORECASE)
-
-
-def understand(message: str, previous: str | None = None) -> Understanding:
-    """The intent of a message: a metric question, next steps, tracked recommendations, a follow-up, or a search.
-
-    `previous` is the intent of the advisor's last answer in the conversation, for follow-ups such as
-    "why that one?".
-    """
-    text = message.strip()
-    if not re.search(r"\w", text):
-        return Understanding("empty")
-    if previous == "next_steps" and _WHY_THAT.search(text) and len(text) <= 60:
-        return Understanding("why_that")
-    follow_up = _FOR_GROUP.match(text)
-    if previous in {"next_steps", "metric", "group"} and follow_up and len(text) <= 80:
-        return Understanding("group", mentioned_metric(text), follow_up.group("group").strip())
-    if _TRACKED.search(text):
-        return Understanding("recommendations")
-    metric_id = mentioned_metric(text)
-    if metric_id and _METRIC_QUESTION.search(text) and not re.search(r"\bimprove\b", text, re.IGNORECASE):
-        return Understanding("metric", metric_id)
-    if _NEXT_STEPS.search(text):
-        return Understanding("next_steps", metric_id)
-    return Understanding("search")
-
-
-def mentioned_metric(text: str) -> str | None:
-    for metric_id in METRICS_BY_ID:
-        if re.search(rf"\b{re.escape(metric_id)}\b", text, re.IGNORECASE):
-            return metric_id
-    lowered = text.lower()
-    for metric_id, words in _METRIC_WORDS.items():
-        if any(word in lowered for word in words):
-            return metric_id
-    return None
-
-
-def compose_empty() -> tuple[str, list[Citation]]:
-    return "Ask me what to improve next, how a metric is computed, or how to solve a problem.", []
-
-
-def compose_next_steps(recommendations: list[Recommendation], period: str) -> tuple[str, list[Citation]]:
-    answer = render("chat_next_steps.md", recommendations=recommendations, period=period)
-    citations = [practice_citation(rec) for rec in recommendations]
-    metric_ids = dict.fromkeys(target for rec in recommendations for target in rec.targets)
-    citations += [
-        metric_citation(METRICS_BY_ID[metric_id]) for metric_id in metric_ids if metric_id in METRICS_BY_ID
-    ]
-    return answer, citations
-
-
-def compose_why(recommendations: list[Recommendation]) -> tuple[str, list[Citation]]:
-    answer = render("chat_why.md", recommendations=recommendations)
-    return answer, [practice_citation(rec) for rec in recommendations]
 
 
 def compose_tracked(tracked: list[TrackedRecommendation]) -> tuple[str, list[Citation]]:
@@ -121,19 +32,6 @@ def practice_citation(recommendation: Recommendation) -> Citation:
         kind="practice",
         url=f"/practices/{recommendation.practice_id}",
     )
-
-
-def compose_group(
-    dimension: str, group: str, metrics: list[tuple[MetricValue, GroupValue]], period: str
-) -> tuple[str, list[Citation]]:
-    answer = render("chat_group.md", dimension=dimension, group=group, rows=metrics, period=period)
-    return answer, [
-        metric_citation(METRICS_BY_ID[metric.id]) for metric, _ in metrics if metric.id in METRICS_BY_ID
-    ]
-
-
-def compose_unknown_group(words: str, known: dict[str, list[str]]) -> tuple[str, list[Citation]]:
-    return render("chat_group.md", unknown=words, known=known), []
 
 
 def compose_search(hits: list[Hit], limit: int = 4) -> tuple[str, list[Citation]]:
@@ -164,22 +62,23 @@ class SearchEntry:
     alike: int = 0
 
 
-def _plain_snippet(snippet: str, title: str) -> str:
-    """The matched passage on one line, without a leading Markdown heading that repeats the title."""
+def _plain_snippet(snippet: str, title: str, limit: int = 320) -> str:
+    """The matched passage as one line of plain text: no leading heading that repeats the title, no Markdown
+    headings, list marks, emphasis or link syntax, cut at a sentence end near `limit` characters."""
     text = " ".join(snippet.split())
     heading = re.match(r"#+\s*", text)
     if heading:
         rest = text[heading.end() :]
         text = rest[len(title) :].lstrip() if rest.startswith(title) else rest
+    text = re.sub(r"(^|\s)#{1,6}\s+", r"\1", text)
+    text = re.sub(r"(^|\s)(?:[-*+]|\d+\.)\s+(?=\S)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    text = re.sub(r"\*{1,3}|`+|(?<!\w)_{1,3}|_{1,3}(?!\w)", "", text)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text.rfind(". ", 0, limit)
+        text = text[: cut + 1] if cut > limit // 3 else text[:limit].rsplit(" ", 1)[0] + "…"
     return text
-
-
-def compose_metric(metric: MetricValue, period: str) -> tuple[str, list[Citation]]:
-    definition = METRICS_BY_ID[metric.id]
-    answer = render(
-        "chat_metric.md", metric=metric, period=period, formula=definition.formula, choices=definition.choices
-    )
-    return answer, [metric_citation(definition)]
 
 
 def metric_citation(definition: MetricDefinition) -> Citation:
@@ -189,6 +88,11 @@ def metric_citation(definition: MetricDefinition) -> Citation:
         kind="metric",
         url=f"/scorecard/metrics/{definition.id}",
     )
+
+
+def diagnosis_url(metric_id: str) -> str:
+    """The diagnosis page of a metric (where and since when it changed)."""
+    return f"/scorecard/metrics/{metric_id}/why"
 
 
 def hit_citation(hit: Hit) -> Citation:
@@ -205,3 +109,34 @@ def document_url(document_id: str, kind: str) -> str:
     if kind == "solution" and document_id.startswith("solution:"):
         return f"/recommendations#rec-{quote(document_id.removeprefix('solution:'), safe='')}"
     return f"/knowledge/document?{urlencode({'id': document_id})}"
+
+
+def linkify(text: str, citations: list[Citation]) -> str:
+    """The answer as people read it: each `[id]` mark becomes a link to its source, under its title (a bold
+    title right before the mark becomes the link itself); a source cited twice is linked once."""
+    for citation in citations:
+        mark = f"[{citation.id}]"
+        if mark not in text:
+            continue
+        bold = f"**{citation.title}**"
+        link = f"[{_link_text(citation.title)}]({citation.url})"
+        if bold in text[: text.index(mark)]:
+            text = text.replace(bold, f"**{link}**", 1)
+        else:
+            text = (
+                text.replace(f" {mark}", f" ({link})", 1)
+                if f" {mark}" in text
+                else text.replace(mark, link, 1)
+            )
+        text = text.replace(f" {mark}", "").replace(mark, "")
+    return re.sub(r"[ \t]+([.,;:])", r"\1", text)
+
+
+def unlinked(text: str) -> str:
+    """Text without the links `linkify` added (for comparing answers)."""
+    text = re.sub(r" \(\[[^\]]*\]\([^)]*\)\)", "", text)
+    return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+
+
+def _link_text(title: str) -> str:
+    return title.replace("[", "(").replace("]", ")")

@@ -1,22 +1,30 @@
-"""Chat: from a message to a cited answer, streamed; composed without an LLM, phrased by one when configured."""
+"""Chat: from a message to a cited answer, streamed. The message is read (`understanding`), answered by the
+engine for its intent (`answering`), and phrased by an LLM with the same tools when one is configured."""
 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from advisor import chat
+from advisor.answering import Draft
+from advisor.answering_advice import AdviceAnswerer
+from advisor.chat_tools import ChatTools
 from advisor.conversation_store import ConversationStore
-from advisor.llm import Evidence, Phraser, check_citations
-from advisor.models import ChatAnswer, ChatTurn, Citation
-from advisor.outcomes import describe_outcome
-from metrics.models import Dimension
+from advisor.llm import Evidence, LangChainPhraser, Phraser, check_answer
+from advisor.models import ChatAnswer, ChatTurn, Citation, Understood
+from advisor.understanding import understand
+from advisor.vocabulary import Vocabulary, base_vocabulary, organisation_vocabulary
+from metrics.definitions import METRICS_BY_ID
+from metrics.errors import MetricsError
 
 if TYPE_CHECKING:
     from advisor.service import Advisor
+    from metrics.store import OrganisationStore
 
 #: Earlier turns handed to the LLM, so that follow-ups keep their context.
 HISTORY_TURNS = 6
@@ -29,39 +37,71 @@ class ChatToken:
     text: str
 
 
-@dataclass
-class Draft:
-    """The composed answer and the evidence behind it."""
-
-    intent: chat.Intent
-    text: str
-    citations: list[Citation]
-    evidence: list[Evidence] = field(default_factory=list)
-    follow_ups: list[str] = field(default_factory=list)
-
-
 class ChatResponder:
-    """Understands a message, drafts a cited answer from the advisor's evidence, and streams it."""
+    """Understands a message, drafts a cited answer from the advisor's engines, and streams it."""
 
     def __init__(self, advisor: Advisor, phraser: Phraser | None, log: ConversationStore) -> None:
         self.advisor = advisor
         self.phraser = phraser
         self.log = log
+        self.answerer = AdviceAnswerer(advisor)
+        self._vocabularies: dict[int, tuple[OrganisationStore, Vocabulary]] = {}
+        self._lock = threading.Lock()
+        if isinstance(phraser, LangChainPhraser) and phraser.tools is None:
+            phraser.tools = ChatTools(self.answerer, self.vocabulary)  # the model may call the same engines
+
+    def vocabulary(self) -> Vocabulary:
+        """The vocabulary of the organisation served, read again when its data changes (without data:
+        the packaged words alone, so that questions about knowledge are still read)."""
+        try:
+            store = self.advisor.store()
+        except (MetricsError, OSError):
+            return base_vocabulary()
+        with self._lock:
+            cached = self._vocabularies.get(id(store))
+            if cached is not None and cached[0] is store:
+                return cached[1]
+        vocabulary = organisation_vocabulary(store)
+        with self._lock:
+            self._vocabularies = {id(store): (store, vocabulary)}
+        return vocabulary
+
+    def read(self, message: str, history: list[ChatTurn]) -> Understood:
+        """How the message reads in this conversation."""
+        readings = [turn.understood for turn in history if turn.role == "advisor" and turn.understood]
+        return understand(message, self.vocabulary(), readings)
 
     def stream(
-        self, message: str, conversation_id: str | None = None, *, owner: str
+        self,
+        message: str,
+        conversation_id: str | None = None,
+        *,
+        owner: str,
+        understood: Understood | None = None,
     ) -> Iterator[ChatToken | ChatAnswer]:
         """Tokens of the answer as they come, then the final ChatAnswer with its checked citations.
 
+        `understood` overrides the reading of the message (the person corrected "Reading this as").
         The conversation is `owner`'s: another person's conversation id raises ConversationNotFound."""
         conversation_id = conversation_id or uuid.uuid4().hex
         message = message.strip()
         history = self.log.turns(conversation_id, owner)
-        draft = self._draft(message, history)
-        draft.follow_ups = self._follow_ups(draft)
+        if len(message) > chat.MAX_MESSAGE_CHARS:
+            reading = Understood(intent="clarify", question="Please keep the message under 4,000 characters.")
+            draft = Draft(
+                "clarify",
+                f"That message has {len(message):,} characters; please keep it under "
+                f"{chat.MAX_MESSAGE_CHARS:,} and ask one thing at a time.",
+                [],
+            )
+        else:
+            reading = understood or self.read(message, history)
+            draft = self.draft(message, reading, history)
+        draft.text = _without_repeats(draft.text, history)
+        draft.follow_ups = draft.follow_ups or self._follow_ups(reading)
         flags: list[str] = []
-        if self.phraser is None or draft.intent == "empty":
-            text = draft.text
+        if self.phraser is None or reading.intent == "clarify":
+            text = chat.linkify(draft.text, draft.citations)
             for piece in re.findall(r"\S+\s*", text):
                 yield ChatToken(piece)
             citations = draft.citations
@@ -76,7 +116,8 @@ class ChatResponder:
                     role="advisor",
                     text=text,
                     citations=citations,
-                    intent=draft.intent,
+                    intent=reading.intent,
+                    understood=reading,
                     flags=flags,
                     follow_ups=draft.follow_ups,
                 ),
@@ -86,174 +127,154 @@ class ChatResponder:
             answer=text,
             citations=citations,
             conversation_id=conversation_id,
-            intent=draft.intent,
+            intent=reading.intent,
+            understood=reading,
             flags=flags,
             follow_ups=draft.follow_ups,
             turn_id=turn_id,
         )
 
-    def answer(self, message: str, conversation_id: str | None = None, *, owner: str) -> ChatAnswer:
+    def answer(
+        self,
+        message: str,
+        conversation_id: str | None = None,
+        *,
+        owner: str,
+        understood: Understood | None = None,
+    ) -> ChatAnswer:
         final = None
-        for event in self.stream(message, conversation_id, owner=owner):
+        for event in self.stream(message, conversation_id, owner=owner, understood=understood):
             if isinstance(event, ChatAnswer):
                 final = event
         assert final is not None
         return final
 
+    def draft(self, message: str, reading: Understood, history: list[ChatTurn]) -> Draft:
+        """The composed answer for one reading, from the engine for its intent; a figure the data cannot
+        give (no data folder yet, a period it does not cover) is said plainly instead."""
+        try:
+            return self._draft(message, reading, history)
+        except MetricsError as error:
+            return Draft(reading.intent, f"I cannot compute that from this organisation's data: {error}.", [])
+
+    def _draft(self, message: str, reading: Understood, history: list[ChatTurn]) -> Draft:
+        answerer = self.answerer
+        shown = _shown(history)
+        if reading.about_people:
+            return answerer.people(reading)
+        intent = reading.intent
+        if intent == "clarify":
+            return answerer.clarify(reading)
+        if intent == "next_steps":
+            return answerer.next_steps(reading, shown)
+        if intent == "diagnose":
+            return answerer.diagnose(reading) if reading.metrics else answerer.clarify(reading)
+        if intent == "breakdown":
+            return answerer.breakdown(reading)
+        if intent == "trend":
+            return answerer.trend(reading)
+        if intent == "compare":
+            return answerer.compare(reading)
+        if intent == "status":
+            return answerer.status(reading)
+        if intent == "definition":
+            return answerer.definition(reading)
+        if intent == "what_worked":
+            return answerer.what_worked(reading, message)
+        if intent == "recommendations":
+            return answerer.recommendations(reading, message)
+        return answerer.how_to(reading, message, shown if (reading.more or reading.item) else ())
+
     def _phrase(
         self, message: str, draft: Draft, history: list[ChatTurn]
     ) -> Generator[ChatToken, None, tuple[str, list[Citation], list[str]]]:
-        """Stream the LLM's wording of the draft; keep only citations to the evidence it was given."""
+        """Stream the LLM's answer (it may call the tools); keep only the sources and numbers the tools and
+        the draft gave it."""
         assert self.phraser is not None
         past = [(turn.role, turn.text) for turn in history[-HISTORY_TURNS:]]
         pieces: list[str] = []
+        found: list[Evidence] = []
         try:
-            for piece in self.phraser.phrase(message, draft.text, draft.evidence, past):
+            for piece in self.phraser.phrase(message, draft.text, draft.evidence, past, found):
                 pieces.append(piece)
                 yield ChatToken(piece)
         except Exception as error:  # any provider failure: the composed answer still stands
             flag = f"the language model failed ({error.__class__.__name__}); showing the composed answer"
-            return draft.text, draft.citations, [flag]
-        by_id = {citation.id: citation for citation in draft.citations}
-        text, cited, removed = check_citations("".join(pieces), list(by_id))
-        flags = [f"removed a citation to an unknown source: [{citation}]" for citation in removed]
+            return chat.linkify(draft.text, draft.citations), draft.citations, [flag]
+        evidence = [*draft.evidence, *found]
+        known = {citation.id: citation for citation in draft.citations}
+        for item in evidence:
+            if item.id != "advisor":
+                known.setdefault(item.id, _evidence_citation(item.id, item.title))
+        sources = [message, draft.text, *(item.text for item in evidence)]
+        text, cited, flags = check_answer("".join(pieces), known, sources)
         if not cited and draft.citations:
             flags.append("the model cited no source; the sources of the composed answer are listed")
-            return text, draft.citations, flags
-        return text, [by_id[citation] for citation in cited], flags
+            return chat.linkify(text, draft.citations), draft.citations, flags
+        citations = [known[citation] for citation in cited]
+        return chat.linkify(text, citations), citations, flags
 
-    def _follow_ups(self, draft: Draft) -> list[str]:
-        """Questions the person may ask next, each phrased so that `chat.understand` reads it right."""
-        metric_ids = [c.id.removeprefix("metric:") for c in draft.citations if c.kind == "metric"]
-        group = next((team for team in map(self._a_team, metric_ids) if team), None)
-        if draft.intent == "next_steps":
-            asks = ["Why that one?"]
-            if group:
-                asks.append(f"And for the {group}?")
-            return [*asks, "Show the status of our recommendations"]
-        if draft.intent in {"metric", "group"}:
-            asks = [f"And for the {group}?"] if group and draft.intent == "metric" else []
-            return [*asks, "What should we improve next?"]
-        if draft.intent == "recommendations":
-            return ["What should we improve next?"]
-        if draft.intent == "empty":
-            return ["What should we improve next?", "How is Time to Smile (B2) measured?"]
+    def _follow_ups(self, reading: Understood) -> list[str]:
+        """Questions the person may ask next, phrased so that `understand` reads them right."""
+        name = (
+            METRICS_BY_ID[reading.metrics[0]].name
+            if reading.metrics and reading.metrics[0] in METRICS_BY_ID
+            else None
+        )
+        if reading.intent == "next_steps":
+            return ["Why that one?", "What else?", "Show the status of our recommendations"]
+        if name and reading.intent in {"status", "trend", "compare", "definition"}:
+            return [f"Why is {name} where it is?", f"{name} by team", f"How do I improve {name}?"]
+        if name and reading.intent == "breakdown":
+            return [f"Why is {name} where it is?", f"How do I improve {name}?"]
+        if name and reading.intent == "diagnose":
+            return [f"How do I improve {name}?", f"What worked for us before on {name}?"]
+        if reading.intent == "how_to":
+            return ["What else?", "What should we improve next?"]
         return ["What should we improve next?"]
 
-    def _a_team(self, metric_id: str) -> str | None:
-        """The largest team shown (not suppressed) in the metric's drill-down, to suggest as a follow-up."""
-        try:
-            metric = self.advisor.scorecard(by="team").metric(metric_id)
-        except KeyError:
-            return None
-        shown = [group for group in metric.groups if not group.suppressed and group.n]
-        return max(shown, key=lambda group: group.n or 0).group if shown else None
 
-    def _draft(self, message: str, history: list[ChatTurn]) -> Draft:
-        if len(message) > chat.MAX_MESSAGE_CHARS:
-            text = (
-                f"That message has {len(message):,} characters; please keep it under "
-                f"{chat.MAX_MESSAGE_CHARS:,} and ask one thing at a time."
-            )
-            return Draft("empty", text, [])
-        understanding = chat.understand(message, previous=_last_intent(history))
-        advisor = self.advisor
-        if understanding.intent == "empty":
-            return Draft("empty", *chat.compose_empty())
-        if understanding.intent == "metric" and understanding.metric_id:
-            scorecard = advisor.scorecard()
-            metric = scorecard.metric(understanding.metric_id)
-            text, citations = chat.compose_metric(metric, _period_label(advisor))
-            return Draft("metric", text, citations, [Evidence(f"metric:{metric.id}", metric.name, text)])
-        if understanding.intent == "next_steps":
-            recommendations = advisor.next_steps(limit=3)
-            text, citations = chat.compose_next_steps(recommendations, _period_label(advisor))
-            evidence = [
-                Evidence(
-                    rec.practice_id, rec.title, f"{rec.why}\nSteps:\n{rec.steps}\nMeasure:\n{rec.measure}"
-                )
-                for rec in recommendations
-            ]
-            return Draft("next_steps", text, citations, evidence)
-        if understanding.intent == "why_that":
-            recommendations = advisor.next_steps(limit=1)
-            text, citations = chat.compose_why(recommendations)
-            evidence = [Evidence(rec.practice_id, rec.title, text) for rec in recommendations]
-            return Draft("next_steps", text, citations, evidence)
-        if understanding.intent == "group" and understanding.group:
-            return self._group_draft(understanding.group, understanding.metric_id, history)
-        if understanding.intent == "recommendations":
-            tracked = advisor.recommendations.list(organisation=advisor.organisation())
-            text, citations = chat.compose_tracked(tracked)
-            evidence = [
-                Evidence(
-                    rec.practice_id,
-                    rec.title,
-                    "; ".join(describe_outcome(o) for o in rec.outcomes) or rec.status,
-                )
-                for rec in tracked
-            ]
-            return Draft("recommendations", text, citations, evidence)
-        hits = advisor.search(message, k=12)  # collapsed to four distinct answers
-        text, citations = chat.compose_search(hits)
-        relevant = {citation.id for citation in citations}
-        evidence = [Evidence(hit.id, hit.title, hit.snippet) for hit in hits if hit.id in relevant]
-        return Draft("search", text, citations, evidence)
-
-    def _group_draft(self, words: str, metric_id: str | None, history: list[ChatTurn]) -> Draft:
-        """A follow-up such as "and for the Billing Desk?": the metrics in question for that group."""
-        advisor = self.advisor
-        wanted = [metric_id] if metric_id else _metrics_in_context(history)
-        if not wanted:
-            wanted = [target for rec in advisor.next_steps(limit=1) for target in rec.targets]
-        known: dict[str, list[str]] = {}
-        for dimension in DIMENSIONS:
-            card = advisor.scorecard(by=dimension)
-            rows = []
-            for wanted_id in wanted:
-                try:
-                    metric = card.metric(wanted_id)
-                except KeyError:
-                    continue
-                known.setdefault(dimension, sorted({group.group for group in metric.groups}))
-                match = next((group for group in metric.groups if _same_name(group.group, words)), None)
-                if match is not None:
-                    rows.append((metric, match))
-            if rows:
-                text, citations = chat.compose_group(
-                    dimension, rows[0][1].group, rows, _period_label(advisor)
-                )
-                evidence = [Evidence(f"metric:{metric.id}", metric.name, text) for metric, _ in rows]
-                return Draft("group", text, citations, evidence)
-        text, citations = chat.compose_unknown_group(
-            words, {key: names for key, names in known.items() if names}
+def _evidence_citation(evidence_id: str, title: str) -> Citation:
+    """A citation for evidence a tool returned (a metric, a diagnosis, a document found by search)."""
+    if evidence_id.startswith(("metric:", "diagnosis:")):
+        metric = evidence_id.split(":", 1)[1]
+        url = (
+            chat.diagnosis_url(metric)
+            if evidence_id.startswith("diagnosis:")
+            else f"/scorecard/metrics/{metric}"
         )
-        return Draft("group", text, citations)
+        return Citation(id=evidence_id, title=title, kind="metric", url=url)
+    kind = (
+        "practice"
+        if not evidence_id.startswith(("case:", "solution:")) and "/" not in evidence_id
+        else "document"
+    )
+    if evidence_id.startswith("case:"):
+        kind = "case"
+    if evidence_id.startswith("solution:"):
+        kind = "solution"
+    return Citation(id=evidence_id, title=title, kind=kind, url=chat.document_url(evidence_id, kind))  # type: ignore[arg-type]
 
 
-DIMENSIONS: tuple[Dimension, ...] = ("team", "product", "channel", "segment")
-
-
-def _same_name(name: str, words: str) -> bool:
-    simple = " ".join(words.lower().replace("the ", " ").split())
-    return name.lower() == simple or (len(simple) >= 4 and simple in name.lower())
-
-
-def _metrics_in_context(history: list[ChatTurn]) -> list[str]:
-    """The metrics the advisor's last answer was about (its metric citations)."""
+def _shown(history: list[ChatTurn]) -> list[str]:
+    """The sources the last answer cited (not metrics), in order: "the second one" points into them."""
     for turn in reversed(history):
         if turn.role == "advisor":
-            return [c.id.removeprefix("metric:") for c in turn.citations if c.kind == "metric"]
+            return [c.id for c in turn.citations if c.kind != "metric"]
     return []
 
 
-def _last_intent(history: list[ChatTurn]) -> str | None:
-    for turn in reversed(history):
-        if turn.role == "advisor" and turn.intent:
-            return turn.intent
-    return None
+def _without_repeats(text: str, history: list[ChatTurn]) -> str:
+    """The answer without paragraphs the previous answer already gave, word for word."""
+    previous = next((turn.text for turn in reversed(history) if turn.role == "advisor"), "")
+    if not previous:
+        return text
+    said = {_key(paragraph) for paragraph in re.split(r"\n\s*\n", chat.unlinked(previous))}
+    kept = [p for p in re.split(r"\n\s*\n", text) if _key(chat.unlinked(p)) not in said or len(p) < 60]
+    if not kept:
+        return "That is all I have on it beyond the last answer. Ask about another metric, team or period."
+    return "\n\n".join(kept)
 
 
-def _period_label(advisor: Advisor) -> str:
-    period = advisor.scorecard().period
-    return f"{period.start.isoformat()}..{period.end.isoformat()}"
+def _key(paragraph: str) -> str:
+    return " ".join(re.sub(r"\[[^\]]*\]", "", paragraph).lower().split())

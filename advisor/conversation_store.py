@@ -15,9 +15,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from advisor.database import open_database, transaction
 from advisor.errors import ConversationNotFound
-from advisor.models import AnswerFeedback, ChatTurn, Citation, ConversationSummary
+from advisor.models import AnswerFeedback, ChatTurn, Citation, ConversationSummary, Understood
 
 TITLE_CHARS = 120
+#: Intents that answers stored before the chat read questions more finely carry, and what they are now.
+LEGACY_INTENTS = {"search": "how_to", "metric": "status", "group": "status", "empty": "clarify"}
 
 
 class Base(DeclarativeBase):
@@ -98,6 +100,7 @@ class ConversationStore:
                         "citations": [citation.model_dump() for citation in turn.citations],
                         "flags": turn.flags,
                         "follow_ups": turn.follow_ups,
+                        "understood": turn.understood.model_dump(mode="json") if turn.understood else None,
                     },
                     at=now,
                 )
@@ -206,11 +209,13 @@ class ConversationStore:
 
 def _turn(row: TurnRow) -> ChatTurn:
     extras = row.extras or {}
+    understood = extras.get("understood")
     return ChatTurn(
         id=row.id,
         role=row.role,  # type: ignore[arg-type]
         text=row.text,
-        intent=row.intent,  # type: ignore[arg-type]
+        intent=LEGACY_INTENTS.get(row.intent or "", row.intent),  # type: ignore[arg-type]
+        understood=Understood.model_validate(understood) if understood else None,
         citations=[Citation.model_validate(citation) for citation in extras.get("citations", [])],
         flags=list(extras.get("flags", [])),
         follow_ups=list(extras.get("follow_ups", [])),

@@ -1,7 +1,9 @@
 """Local HTTP servers that speak the OpenAI chat-completions and Ollama chat protocols (streaming included).
 
 It answers every request with the scripted text (or the scripted HTTP error) and keeps the requests it got,
-so tests can check what the advisor sent without patching LangChain.
+so tests can check what the advisor sent without patching LangChain. The OpenAI fake can also answer with
+tool calls: each entry of `Script.turns` answers one request, a list of calls ({"name", "arguments"}) as
+tool calls and a string as text; when they run out, `reply` answers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Script:
     reply: str = "Hello."
     status: int = 200
     requests: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[str | list[dict[str, Any]]] = field(default_factory=list)
 
 
 def _app(script: Script) -> FastAPI:
@@ -39,11 +42,15 @@ def _app(script: Script) -> FastAPI:
                 {"error": {"message": "scripted failure", "type": "server_error"}}, status_code=script.status
             )
         created = int(time.time())
+        turn = script.turns.pop(0) if script.turns else script.reply
+        if isinstance(turn, list):
+            return _tool_calls(body, turn, created)
+        reply = turn
         if not body.get("stream"):
             return JSONResponse(
                 {
                     "id": "chatcmpl-test", "object": "chat.completion", "created": created, "model": body["model"],
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": script.reply}, "finish_reason": "stop"}],
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 }
             )  # fmt: skip
@@ -57,7 +64,7 @@ def _app(script: Script) -> FastAPI:
                 return f"data: {json.dumps(payload)}\n\n"
 
             yield chunk({"role": "assistant", "content": ""})
-            words = script.reply.split(" ")
+            words = reply.split(" ")
             for number, word in enumerate(words):
                 yield chunk({"content": word + (" " if number < len(words) - 1 else "")})
             yield chunk({}, "stop")
@@ -66,6 +73,43 @@ def _app(script: Script) -> FastAPI:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     return app
+
+
+def _tool_calls(body: dict[str, Any], calls: list[dict[str, Any]], created: int) -> Response:
+    """The model asks for tools: streamed as OpenAI tool-call deltas (or one message when not streaming)."""
+    tool_calls = [
+        {
+            "index": index,
+            "id": f"call_{index}_{created}",
+            "type": "function",
+            "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
+        }
+        for index, call in enumerate(calls)
+    ]
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": None, "tool_calls": [
+            {key: value for key, value in call.items() if key != "index"} for call in tool_calls
+        ]}  # fmt: skip
+        return JSONResponse(
+            {
+                "id": "chatcmpl-test", "object": "chat.completion", "created": created, "model": body["model"],
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+            }
+        )  # fmt: skip
+
+    async def events() -> AsyncIterator[str]:
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+            payload = {
+                "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created, "model": body["model"],
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }  # fmt: skip
+            return f"data: {json.dumps(payload)}\n\n"
+
+        yield chunk({"role": "assistant", "content": None, "tool_calls": tool_calls})
+        yield chunk({}, "tool_calls")
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def _ollama_app(script: Script) -> FastAPI:

@@ -1,48 +1,10 @@
-"""What people come for, recognised without an LLM."""
+"""Pieces of composed answers: search results listed once each, sources as links, plain snippets."""
 
 from __future__ import annotations
 
-import pytest
-
-from advisor.chat import compose_search, understand
+from advisor.chat import compose_search, linkify, unlinked
+from advisor.models import Citation
 from knowledge.models import Hit
-
-
-@pytest.mark.parametrize(
-    ("message", "intent", "metric_id"),
-    [
-        ("What should we improve next?", "next_steps", None),
-        ("Which step should we prioritise this quarter?", "next_steps", None),
-        ("Why is C6 weak?", "metric", "C6"),
-        ("How is Time to Smile computed?", "metric", "B2"),
-        ("what is our csat", "metric", "C1b"),
-        ("How do I reset a customer's password?", "search", None),
-        ("   ", "empty", None),
-        ("?!", "empty", None),
-        ("How can we improve hand-offs?", "next_steps", "C6"),
-    ],
-)
-def test_understand(message: str, intent: str, metric_id: str | None) -> None:
-    understanding = understand(message)
-    assert (understanding.intent, understanding.metric_id) == (intent, metric_id)
-
-
-@pytest.mark.parametrize(
-    ("message", "previous", "intent", "group"),
-    [
-        ("and for the Billing Desk?", "next_steps", "group", "Billing Desk"),
-        ("what about in Payroll", "metric", "group", "Payroll"),
-        ("and for the Billing Desk?", None, "search", None),
-        ("why that one?", "next_steps", "why_that", None),
-        ("why that one?", None, "search", None),
-        ("show the recommendations", None, "recommendations", None),
-    ],
-)
-def test_follow_ups_use_the_previous_answer(
-    message: str, previous: str | None, intent: str, group: str | None
-) -> None:
-    understanding = understand(message, previous=previous)
-    assert (understanding.intent, understanding.group) == (intent, group)
 
 
 def _hit(document_id: str, kind: str, title: str, snippet: str, similarity: float = 0.6) -> Hit:
@@ -65,3 +27,32 @@ def test_search_answers_list_each_distinct_solution_once() -> None:
     assert "(case; 2 more cases say the same): The bank renewed its consent screen." in answer
     assert "# Bank feed" not in answer and "Unrelated" not in answer
     assert citations[0].url == "/knowledge/document?id=case%3AT1" and citations[1].url == "/articles/kb-7"
+
+
+def test_search_snippets_are_plain_text_without_markdown() -> None:
+    note = (
+        "## Steps\n\n1. **Open** the [settings](https://x.test/settings).\n- Choose _Reconnect_.\n"
+        + "More. " * 80
+    )
+    answer, _ = compose_search([_hit("kb-1", "article", "Reconnect a feed", note)])
+    line = answer.splitlines()[0]
+    assert "Open the settings. Choose Reconnect." in line
+    assert "##" not in answer and "**Open**" not in answer and "](" not in answer.split("**", 2)[2]
+    assert len(line) < 500, "long passages are cut at a sentence end"
+
+
+def test_sources_are_links_under_their_titles_never_raw_ids() -> None:
+    practice = Citation(
+        id="cust-warm-handoff", title="Warm hand-off", kind="practice", url="/practices/cust-warm-handoff"
+    )
+    metric = Citation(
+        id="metric:C6", title="Hand-offs per ticket", kind="metric", url="/scorecard/metrics/C6"
+    )
+    text = "Start with **Warm hand-off** [cust-warm-handoff]. Hand-offs are 1.1 per ticket [metric:C6]. Again [metric:C6]."
+    linked = linkify(text, [practice, metric])
+    assert linked == (
+        "Start with **[Warm hand-off](/practices/cust-warm-handoff)**. Hand-offs are 1.1 per ticket "
+        "([Hand-offs per ticket](/scorecard/metrics/C6)). Again."
+    )
+    assert "[metric:" not in linked and "[cust-" not in linked
+    assert unlinked(linked) == "Start with **Warm hand-off**. Hand-offs are 1.1 per ticket. Again."

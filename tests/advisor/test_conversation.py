@@ -9,13 +9,17 @@ from advisor.service import Advisor
 
 
 def test_a_follow_up_for_one_team_shows_that_teams_figures(advisor: Advisor) -> None:
-    first = advisor.chat("What should we improve next?")
+    first = advisor.chat("How are we doing on hand-offs?")
     follow_up = advisor.chat("and for the Billing Desk?", first.conversation_id)
-    assert follow_up.intent == "group"
-    assert follow_up.answer.startswith("For the team **Billing Desk**")
-    assert follow_up.citations and all(citation.kind == "metric" for citation in follow_up.citations)
-    assert all(f"[{citation.id}]" in follow_up.answer for citation in follow_up.citations)
+    assert follow_up.intent == "status" and follow_up.understood is not None
+    assert (follow_up.understood.metrics, follow_up.understood.filters) == (["C6"], {"team": "Billing Desk"})
+    assert follow_up.answer.startswith(
+        "**[Hand-offs per ticket](/scorecard/metrics/C6)** for Billing Desk (team)"
+    )
+    assert "hand-offs per ticket (n = " in follow_up.answer
+    assert [citation.id for citation in follow_up.citations] == ["metric:C6"]
     unknown = advisor.chat("and for Atlantis?", first.conversation_id)
+    assert unknown.intent == "clarify"
     assert 'I do not know a team, product, channel or segment called "Atlantis"' in unknown.answer
     assert "Billing Desk" in unknown.answer  # it lists the ones it knows
 
@@ -24,7 +28,7 @@ def test_why_that_one_explains_the_first_step(advisor: Advisor) -> None:
     first = advisor.chat("What should we improve next?")
     why = advisor.chat("why that one?", first.conversation_id)
     top = first.citations[0]
-    assert why.answer.startswith(f"**{top.title}** [{top.id}] comes first")
+    assert why.answer.startswith(f"**[{top.title}]({top.url})** comes first")
     assert "Steps:" in why.answer and "How success will be measured:" in why.answer
     assert [citation.id for citation in why.citations] == [top.id]
 
@@ -34,18 +38,20 @@ def test_the_recommendations_intent_lists_stored_steps(advisor: Advisor) -> None
     answer = advisor.chat("show the recommendations")
     assert answer.intent == "recommendations"
     assert answer.answer.startswith("Recommendations and where they stand:")
-    assert answer.citations and all(f"[{citation.id}]" in answer.answer for citation in answer.citations)
+    assert answer.citations and all(f"]({citation.url})" in answer.answer for citation in answer.citations)
 
 
 def test_follow_ups_are_questions_the_advisor_understands(advisor: Advisor) -> None:
     first = advisor.chat("What should we improve next?", user="ana")
     assert first.follow_ups[0] == "Why that one?"
-    team_follow_up = next(ask for ask in first.follow_ups if ask.startswith("And for the "))
     for ask in first.follow_ups:
         answer = advisor.chat(ask, first.conversation_id, user="ana")
-        assert answer.intent != "search", f"{ask!r} was not understood as a follow-up"
-        if ask == team_follow_up:
-            assert answer.intent == "group" and answer.answer.startswith("For the team **")
+        assert answer.intent != "clarify", f"{ask!r} was not understood as a follow-up"
+    figures = advisor.chat("What is our CSAT?", user="ana")
+    for ask in figures.follow_ups:
+        answer = advisor.chat(ask, figures.conversation_id, user="ana")
+        assert answer.intent != "clarify" and answer.understood is not None
+        assert answer.understood.metrics == ["C1b"], ask
 
 
 def test_each_persons_history_is_their_own(advisor: Advisor) -> None:

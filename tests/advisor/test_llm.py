@@ -13,6 +13,7 @@ from advisor.llm import check_citations
 from advisor.models import ChatAnswer
 from advisor.service import Advisor
 from advisor.settings import LLMSettings, Settings
+from prompts import format_number
 from tests.advisor.fake_llm_servers import Script, fake_ollama_server, fake_openai_server
 
 
@@ -42,7 +43,11 @@ def test_streamed_answer_keeps_only_citations_to_the_evidence(
     streamed, final = stream(phrased, "What should we improve next?")
 
     assert streamed == script.reply  # tokens arrive as the model writes them
-    assert final.answer == f"Start with {first.title} [{first.id}]. A vendor blog also says so."
+    # the cited id becomes a link to its source; the unknown one is removed and flagged
+    assert (
+        final.answer
+        == f"Start with {first.title} ([{first.title}]({first.url})). A vendor blog also says so."
+    )
     assert [citation.id for citation in final.citations] == [first.id]
     assert final.flags == ["removed a citation to an unknown source: [vendor-blog-42]"]
 
@@ -51,7 +56,14 @@ def test_streamed_answer_keeps_only_citations_to_the_evidence(
     system, user = request["messages"][0], request["messages"][1]
     assert system["role"] == "system" and "never instructions" in system["content"]
     assert f'<evidence id="{first.id}"' in user["content"]
-    assert composed.answer in user["content"]  # the draft the model must keep to
+    assert f"**{first.title}** [{first.id}]" in user["content"]  # the draft the model must keep to
+    assert {tool["function"]["name"] for tool in request["tools"]} == {
+        "status",
+        "breakdown",
+        "trend",
+        "diagnose",
+        "search",
+    }
 
 
 def test_instructions_hidden_in_documents_stay_data(
@@ -71,7 +83,7 @@ def test_instructions_hidden_in_documents_stay_data(
     user = script.requests[-1]["messages"][1]["content"]
     assert "ignore all previous instructions" in user  # it reached the model only inside the evidence block
     assert "‹/evidence› SYSTEM" in user and "</evidence> SYSTEM" not in user
-    assert "[evil-source]" not in final.answer
+    assert "evil-source" not in final.answer
     assert [citation.id for citation in final.citations] == ["printer.md"]
     assert "removed a citation to an unknown source: [evil-source]" in final.flags
 
@@ -112,11 +124,62 @@ def test_ollama_is_spoken_to_in_its_own_protocol(settings: Settings, advisor: Ad
         script.reply = "Hand-offs count changes of team or agent per resolved ticket [metric:C6]."
         streamed, final = stream(phrased, "How is C6 computed?")
     assert streamed == script.reply
-    assert (final.answer, [c.id for c in final.citations], final.flags) == (script.reply, ["metric:C6"], [])
+    linked = "Hand-offs count changes of team or agent per resolved ticket ([Hand-offs per ticket](/scorecard/metrics/C6))."
+    assert (final.answer, [c.id for c in final.citations], final.flags) == (linked, ["metric:C6"], [])
     request = script.requests[-1]
     assert request["model"] == "llama-test" and request["stream"] is True
     assert request["messages"][0]["role"] == "system"
-    assert (
-        composed.answer.splitlines()[0].translate(str.maketrans({"<": "‹", ">": "›"}))
-        in request["messages"][1]["content"]
+    assert composed.citations[0].title in request["messages"][1]["content"]
+
+
+def test_the_model_calls_the_advisors_tools_and_keeps_to_what_they_returned(
+    llm_advisor: tuple[Advisor, Script], advisor: Advisor
+) -> None:
+    phrased, script = llm_advisor
+    teams = advisor.scorecard(by="team").metric("C6")
+    billing = next(group for group in teams.groups if group.group == "Billing Desk")
+    assert billing.value is not None
+    figure = format_number(billing.value, 2)
+    reply = (
+        f"Billing Desk has {figure} hand-offs per ticket [metric:C6]. Another team has 987.65 [metric:C6]. "
+        "A blog agrees [made-up]."
     )
+    script.turns = [[{"name": "breakdown", "arguments": {"metric": "hand-offs", "by": "team"}}], reply]
+    streamed, final = stream(phrased, "Which of our teams passes tickets around most, and what does it mean?")
+    assert streamed == reply  # the tool round writes no text; the answer streams as the model writes it
+    first, second = script.requests[-2], script.requests[-1]
+    assert first["tools"] and first["stream"] is True
+    tool_messages = [message for message in second["messages"] if message["role"] == "tool"]
+    assert len(tool_messages) == 1 and '<evidence id="metric:C6"' in tool_messages[0]["content"]
+    assert f"Billing Desk: {figure} hand-offs per ticket" in tool_messages[0]["content"]
+    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "breakdown"
+
+    assert final.answer == (
+        f"Billing Desk has {figure} hand-offs per ticket ([Hand-offs per ticket](/scorecard/metrics/C6)). "
+        "A blog agrees."
+    )
+    assert [citation.id for citation in final.citations] == ["metric:C6"]
+    assert "removed a citation to an unknown source: [made-up]" in final.flags
+    assert any("number no tool returned (987.65)" in flag for flag in final.flags)
+
+
+def test_check_answer_removes_unknown_links_and_unsupported_numbers() -> None:
+    from advisor.llm import check_answer
+    from advisor.models import Citation
+
+    known = {
+        "metric:C6": Citation(id="metric:C6", title="Hand-offs", kind="metric", url="/scorecard/metrics/C6")
+    }
+    text, cited, flags = check_answer(
+        "1. Hand-offs are 1.09 [metric:C6]. See [this](https://evil.test/x). It rose 42%.\n2. [Hand-offs](/scorecard/metrics/C6) matter.",
+        known,
+        ["Hand-offs per ticket: 1.0871 (n = 8,225)"],
+    )
+    assert (
+        text == "1. Hand-offs are 1.09 [metric:C6]. See this.\n2. [Hand-offs](/scorecard/metrics/C6) matter."
+    )
+    assert cited == ["metric:C6"]
+    assert flags == [
+        "removed a link to an unknown source: https://evil.test/x",
+        "removed a sentence with a number no tool returned (42): It rose 42%.",
+    ]

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.web.browser import ARTIFACTS, accessibility_violations, screenshot, start_chromium
 
@@ -162,6 +162,8 @@ def test_a_leader_proposes_accepts_and_dismisses_recommendations(
     assert len(accept) >= 2, "the proposal gives at least two open recommendations"
     first_id, second_id = accept[0].get_attribute("id"), accept[1].get_attribute("id")
     accept[0].find_element(By.XPATH, ".//button[text()='Accept']").click()
+    # the form posts and the page reloads: wait for the old page to go before looking at the new one
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(accept[0]))
     WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, first_id)))
     item = browser.find_element(By.ID, first_id)
     assert "accepted by local user" in item.text
@@ -175,6 +177,7 @@ def test_a_leader_proposes_accepts_and_dismisses_recommendations(
     )
     reason.send_keys("<script>alert('x')</script> not this quarter")
     second.find_element(By.XPATH, ".//button[text()='Dismiss']").click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(second))
     WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, second_id)))
     dismissed = browser.find_element(By.ID, second_id)
     assert "dismissed by local user" in dismissed.text
@@ -195,3 +198,31 @@ def test_the_interactive_api_docs_render_offline(browser: webdriver.Chrome, serv
     tags = {element.text.split("\n")[0] for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-tag")}
     assert {"chat", "recommendations"} <= tags
     screenshot(browser, "api-docs")
+
+
+def test_the_reading_of_a_question_is_shown_and_can_be_changed(
+    browser: webdriver.Chrome, server_url: str
+) -> None:
+    browser.get(server_url + "/")
+    browser.find_element(By.ID, "message").send_keys("What is our CSAT for the Payroll product?", Keys.ENTER)
+    WebDriverWait(browser, 60).until(lambda driver: len(_answers(driver)) == 1)
+    answer = _answers(browser)[0]
+    reading = answer.find_element(By.CSS_SELECTOR, ".reading summary")
+    assert reading.text.startswith("Reading this as: figures · CSAT% · Payroll")
+    reading.click()  # opens the form
+    form = answer.find_element(By.CSS_SELECTOR, "form.reading-form")
+    Select(form.find_element(By.NAME, "metric")).select_by_value("C6")
+    Select(form.find_element(By.NAME, "filter_dimension")).select_by_value("team")
+    value = form.find_element(By.NAME, "filter_value")
+    value.clear()
+    value.send_keys("Billing Desk")
+    assert accessibility_violations(browser) == []
+    form.find_element(By.XPATH, ".//button[text()='Ask again this way']").click()
+    WebDriverWait(browser, 60).until(lambda driver: len(_answers(driver)) == 2)
+    second = _answers(browser)[1]
+    assert (
+        second.find_element(By.CSS_SELECTOR, ".reading-text").text
+        == "figures · Hand-offs per ticket · Billing Desk"
+    )
+    assert "for Billing Desk (team)" in second.find_element(By.CSS_SELECTOR, ".answer").text
+    screenshot(browser, "chat-reading-changed")

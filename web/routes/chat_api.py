@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from advisor.access import Permission, Principal
 from advisor.conversation import ChatToken
-from advisor.models import AnswerFeedback, ChatAnswer, ChatTurn
+from advisor.models import AnswerFeedback, ChatAnswer, ChatTurn, Understood
 from web.dependencies import AdvisorDep
 from web.security import require
 
@@ -24,6 +24,8 @@ CONVERSATION_ID = r"^[A-Za-z0-9_-]+$"
 class ChatRequest(BaseModel):
     message: str = Field(max_length=20_000)
     conversation_id: str | None = Field(default=None, max_length=64, pattern=CONVERSATION_ID)
+    #: Replaces the advisor's reading of the message (what "Reading this as" shows), to correct it.
+    understood: Understood | None = None
 
 
 class FeedbackRequest(BaseModel):
@@ -34,8 +36,11 @@ class FeedbackRequest(BaseModel):
 
 @router.post("/chat")
 def chat(request: ChatRequest, advisor: AdvisorDep, principal: ChatterDep) -> ChatAnswer:
-    """One cited answer, kept in the caller's conversation history."""
-    return advisor.chat(request.message, request.conversation_id, user=principal.username)
+    """One cited answer, kept in the caller's conversation history, with `understood`: how the question was
+    read. Send `understood` back (changed) to have the question answered as you meant it."""
+    return advisor.chat(
+        request.message, request.conversation_id, user=principal.username, understood=request.understood
+    )
 
 
 @router.post("/chat/stream", response_class=EventSourceResponse)
@@ -45,7 +50,9 @@ def chat_stream(
     """`token` events as the answer is written, then one `answer` event with the whole ChatAnswer."""
     if request.conversation_id:  # someone else's conversation fails here, before the stream starts
         advisor.conversation(request.conversation_id, user=principal.username)
-    for event in advisor.chat_stream(request.message, request.conversation_id, user=principal.username):
+    for event in advisor.chat_stream(
+        request.message, request.conversation_id, user=principal.username, understood=request.understood
+    ):
         if isinstance(event, ChatToken):
             yield ServerSentEvent(event="token", data={"text": event.text})
         else:

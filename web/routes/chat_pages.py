@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from advisor.access import Permission, Principal
 from advisor.conversation import ChatToken
 from advisor.models import ChatAnswer, ChatTurn
+from advisor.reading import INTENT_LABELS, corrected_reading
+from advisor.vocabulary import DRILLDOWN_DIMENSIONS
+from metrics.definitions import METRICS
+from metrics.errors import MetricsError
 from web.dependencies import AdvisorDep, TemplatesDep
 from web.routes.chat_api import CONVERSATION_ID, ChatRequest
 from web.security import require
@@ -52,8 +56,12 @@ def home(
         "ask": ask or "",
         "starters": STARTERS,
         "solvable": SOLVABLE_KINDS,
+        **reading_choices(),
     }
     return templates.TemplateResponse(request, "index.html", context)
+
+
+ShortForm = Annotated[str, Form(max_length=200)]
 
 
 @router.post("/chat")
@@ -62,9 +70,29 @@ def chat_form(
     principal: ChatterDep,
     message: Annotated[str, Form(max_length=20_000)],
     conversation_id: ConversationForm = "",
+    intent: ShortForm = "",
+    metric: ShortForm = "",
+    filter_dimension: ShortForm = "",
+    filter_value: ShortForm = "",
+    by: ShortForm = "",
+    period: ShortForm = "",
 ) -> Response:
-    """The plain form (no JavaScript): answer, then show the conversation (post/redirect/get)."""
-    answer = advisor.chat(message, conversation_id or None, user=principal.username)
+    """The plain form (no JavaScript): answer, then show the conversation (post/redirect/get). With the
+    "Reading this as" fields (`intent` and the others), the question is answered as corrected."""
+    understood = None
+    if intent:
+        try:
+            understood = corrected_reading(
+                intent=intent,
+                metric=metric,
+                filter_dimension=filter_dimension,
+                filter_value=filter_value,
+                by=by,
+                period=period,
+            )
+        except (ValueError, MetricsError) as error:
+            raise HTTPException(status_code=422, detail=f"cannot read the correction: {error}") from None
+    answer = advisor.chat(message, conversation_id or None, user=principal.username, understood=understood)
     return RedirectResponse(f"/?c={answer.conversation_id}#turn-{answer.turn_id}", status_code=303)
 
 
@@ -77,27 +105,51 @@ def chat_stream(
     user = principal.username
     if body.conversation_id:
         advisor.conversation(body.conversation_id, user=user)
-    for event in advisor.chat_stream(body.message, body.conversation_id, user=user):
+    for event in advisor.chat_stream(
+        body.message, body.conversation_id, user=user, understood=body.understood
+    ):
         if isinstance(event, ChatToken):
             yield ServerSentEvent(event="token", data={"text": event.text})
             continue
-        yield ServerSentEvent(event="turn", data=_rendered_turn(request, templates, event))
+        yield ServerSentEvent(event="turn", data=_rendered_turn(request, templates, event, body.message))
 
 
-def _rendered_turn(request: Request, templates: TemplatesDep, answer: ChatAnswer) -> dict[str, Any]:
+def _rendered_turn(
+    request: Request, templates: TemplatesDep, answer: ChatAnswer, question: str
+) -> dict[str, Any]:
     turn = ChatTurn(
         id=answer.turn_id,
         role="advisor",
         text=answer.answer,
         citations=answer.citations,
         intent=answer.intent,
+        understood=answer.understood,
         flags=answer.flags,
         follow_ups=answer.follow_ups,
     )
     html = templates.get_template("_turn.html").render(
-        request=request, turn=turn, conversation_id=answer.conversation_id, solvable=SOLVABLE_KINDS
+        request=request,
+        turn=turn,
+        question=question,
+        conversation_id=answer.conversation_id,
+        solvable=SOLVABLE_KINDS,
+        **reading_choices(),
     )
-    return {"conversation_id": answer.conversation_id, "turn_id": answer.turn_id, "html": html}
+    return {
+        "conversation_id": answer.conversation_id,
+        "turn_id": answer.turn_id,
+        "html": html,
+        "understood": answer.understood.model_dump(mode="json") if answer.understood else None,
+    }
+
+
+def reading_choices() -> dict[str, Any]:
+    """What the "Reading this as" form offers: the intents, the metrics and the dimensions."""
+    return {
+        "intent_choices": INTENT_LABELS,
+        "metric_choices": {metric.id: metric.name for metric in METRICS},
+        "dimension_choices": DRILLDOWN_DIMENSIONS,
+    }
 
 
 def _wants_json(request: Request) -> bool:

@@ -37,7 +37,22 @@ async function problem(response) {
   return `the server answered ${response.status} ${response.statusText}`;
 }
 
-async function ask(text) {
+// The "Reading this as" form, read into the `understood` override the API takes.
+function correctedReading(readingForm) {
+  const field = (name) => readingForm.querySelector(`[name="${name}"]`)?.value.trim() ?? "";
+  const [start, end] = field("period").split("..").map((part) => part.trim());
+  const filters = {};
+  if (field("filter_dimension") && field("filter_value")) filters[field("filter_dimension")] = field("filter_value");
+  return {
+    intent: field("intent"),
+    metrics: field("metric") ? [field("metric")] : [],
+    filters,
+    by: field("by") || null,
+    period: start && end ? { start, end } : null,
+  };
+}
+
+async function ask(text, understood = null) {
   if (busy || !text.trim()) return;
   busy = true;
   form.querySelector('button[type="submit"]').disabled = true;
@@ -53,7 +68,7 @@ async function ask(text) {
     await fetchEventSource("/chat/stream", {
       method: "POST",
       headers: { "content-type": "application/json", "x-csrftoken": csrfToken },
-      body: JSON.stringify({ message: text, conversation_id: conversation.value || null }),
+      body: JSON.stringify({ message: text, conversation_id: conversation.value || null, understood }),
       openWhenHidden: true,
       async onopen(response) {
         if (!response.ok) throw new StreamError(await problem(response));
@@ -125,6 +140,9 @@ if (form && messages) {
     if (target.classList.contains("js-follow-up")) {
       event.preventDefault();
       ask(target.querySelector('input[name="message"]').value);
+    } else if (target.classList.contains("js-reask")) {
+      event.preventDefault();
+      ask(target.querySelector('input[name="message"]').value, correctedReading(target));
     } else if (target.classList.contains("js-feedback")) {
       event.preventDefault();
       sendFeedback(target, event.submitter);
