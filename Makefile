@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?= data/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test test-fast lint typecheck bench clean
 
 install: $(INSTALLED)
 
@@ -32,6 +32,10 @@ typecheck: install
 
 test: install lint typecheck
 	$(BIN)/python -m pytest
+
+# The same checks without the tests marked slow (the loops over many generated organisations and real logs).
+test-fast: install lint typecheck
+	$(BIN)/python -m pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) var data .pytest_cache .mypy_cache .ruff_cache

@@ -31,3 +31,7 @@ class UserConflict(InvalidUser):
 
 class UserNotFound(AdvisorError):
     """No user (or no API token of this user) has that name or id."""
+
+
+class UnknownPractice(AdvisorError):
+    """No practice of the library has that id."""

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from metrics.models import TrendPoint
+from metrics.models import Diagnosis, TrendPoint
 
 
 class TargetedMetric(BaseModel):
@@ -42,6 +42,27 @@ class Recommendation(BaseModel):
     time_to_impact: str = ""
     steps: str = ""
     measure: str = ""
+    #: The segment the step should start with, when a diagnosis finds one driving the weakness
+    #: (for example {"team": "Billing Desk"}), and the share of the change it holds (0-1).
+    scope: dict[str, str] | None = None
+    scope_share: float | None = None
+
+
+class MeasurementGap(BaseModel):
+    """A metric the organisation cannot be judged on yet, and how to start measuring it ("measure next")."""
+
+    metric_id: str
+    name: str
+    category: str
+    #: Why it cannot be judged: its tables (or the events it counts) are missing, they hold no records, or
+    #: it has no baseline yet.
+    availability: Literal["missing_tables", "missing_events", "no_records", "no_baseline"]
+    reason: str
+    #: The canonical tables it needs (an import of these starts the measure).
+    tables: list[str] = Field(default_factory=list)
+    #: The measurement practice that starts it, when the library has one.
+    practice_id: str | None = None
+    practice_title: str | None = None
 
 
 class Citation(BaseModel):
@@ -51,14 +72,58 @@ class Citation(BaseModel):
     url: str
 
 
-ChatIntent = Literal["next_steps", "search", "metric", "group", "recommendations", "empty"]
+ChatIntent = Literal[
+    "next_steps",
+    "diagnose",
+    "breakdown",
+    "trend",
+    "compare",
+    "status",
+    "definition",
+    "what_worked",
+    "how_to",
+    "recommendations",
+    "clarify",
+]
+
+
+class DateRange(BaseModel):
+    """A half-open range of days, `[start, end)`."""
+
+    start: date
+    end: date
+
+
+class Understood(BaseModel):
+    """How the chat read a question: what it is after, about which metrics, groups and period."""
+
+    intent: ChatIntent
+    #: Metric ids, for example ["C6"].
+    metrics: list[str] = Field(default_factory=list)
+    #: Dimension -> group name, for example {"team": "Billing Desk"}.
+    filters: dict[str, str] = Field(default_factory=dict)
+    #: The dimension to break down by (team, product, channel, segment), for breakdowns and group comparisons.
+    by: str | None = None
+    period: DateRange | None = None
+    #: What to compare with: another period ({"start", "end"}) or another group ({dimension: name}).
+    compare_to: dict[str, str] | None = None
+    #: The question was about individual people (the advisor guides teams, it never grades people).
+    about_people: bool = False
+    #: A follow-up asking for more of the previous answer ("what else?").
+    more: bool = False
+    #: A follow-up about one item of the previous answer ("the second one"), counted from 1.
+    item: int | None = None
+    #: For `clarify`: the one short question asked back.
+    question: str | None = None
 
 
 class ChatAnswer(BaseModel):
     answer: str
     citations: list[Citation]
     conversation_id: str
-    intent: ChatIntent = "search"
+    intent: ChatIntent = "how_to"
+    #: How the question was read (shown as "Reading this as ..." and changeable).
+    understood: Understood | None = None
     #: What the advisor had to correct or could not do (e.g. a citation to an unknown source removed).
     flags: list[str] = Field(default_factory=list)
     #: Questions worth asking next, phrased so the advisor understands them as follow-ups.
@@ -72,6 +137,7 @@ class ChatTurn(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     intent: ChatIntent | None = None
+    understood: Understood | None = None
     flags: list[str] = Field(default_factory=list)
     follow_ups: list[str] = Field(default_factory=list)
     id: int | None = None
@@ -154,3 +220,43 @@ class TrackedRecommendation(Recommendation):
     updated_at: datetime
     history: list[StatusChange] = Field(default_factory=list)
     outcomes: list[MetricOutcome] = Field(default_factory=list)
+
+
+class PriorSolution(BaseModel):
+    """Something this organisation already tried or solved that speaks to a diagnosed weakness."""
+
+    kind: Literal["recommendation", "solution", "case", "article"]
+    id: str
+    title: str
+    url: str
+    #: For the organisation's own recommendations: where it stands, and its measured effect.
+    status: str | None = None
+    outcome: str | None = None
+    improved: bool | None = None
+    snippet: str | None = None
+
+
+class PracticeOption(BaseModel):
+    """A practice of the library that targets the diagnosed metric, scoped to the segment that drives it."""
+
+    id: str
+    title: str
+    url: str
+    effort: str
+    time_to_impact: str
+    level: str
+    metrics: list[str] = Field(default_factory=list)
+    #: Whether the organisation has already done (or is doing) this practice.
+    tried: bool = False
+    scope: dict[str, str] | None = None
+
+
+class DiagnosisReport(Diagnosis):
+    """A diagnosis with what this organisation tried before and the practices that fit (issue 11's JSON)."""
+
+    prior_solutions: list[PriorSolution] = Field(default_factory=list)
+    practices: list[PracticeOption] = Field(default_factory=list)
+    #: Said plainly: what the organisation has tried for this metric, or that it has tried nothing yet.
+    tried_note: str = ""
+    #: One sentence: what changed, where, since when.
+    summary: str = ""

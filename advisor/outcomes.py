@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from advisor.models import MetricOutcome, TrackedRecommendation
 from knowledge.models import Document
 from metrics.models import Period, Scorecard
-from prompts import format_number
+from prompts import format_number, format_value
 
 #: Shorter windows than this say more about noise than about the change.
 MIN_WINDOW_DAYS = 14
@@ -79,15 +79,26 @@ def measure_outcomes(
 
 
 def describe_outcome(outcome: MetricOutcome) -> str:
-    """'C6 Hand-offs per ticket fell from 2.4 to 1.1 hand-offs (before 2026-03-01..2026-06-01, ...)'."""
+    """'C6 Hand-offs per ticket fell from 2.4 to 1.1 hand-offs per ticket, better (2026-03-01..2026-06-01
+    against ...)': the change, in the metric's unit, and whether it went the right way."""
     if outcome.change is None:
         return f"{outcome.metric_id} {outcome.name} could not be compared (too few records in a window)"
     verb = "did not change" if outcome.change == 0 else ("rose" if outcome.change > 0 else "fell")
+    judgement = "no better, no worse" if outcome.change == 0 else ("better" if outcome.improved else "worse")
     return (
-        f"{outcome.metric_id} {outcome.name} {verb} from {format_number(outcome.before_value, 2)} "
-        f"to {format_number(outcome.after_value, 2)} {outcome.unit} "
+        f"{outcome.metric_id} {outcome.name} {verb} "
+        f"{_from_to(outcome.before_value, outcome.after_value, outcome.unit)}, {judgement} "
         f"({outcome.before_start}..{outcome.before_end} against {outcome.after_start}..{outcome.after_end})"
     )
+
+
+def _from_to(before: float | None, after: float | None, unit: str) -> str:
+    """'from 2.4 to 1.1 hand-offs per ticket' (a unit written after the number once), 'from 88% to 70%'."""
+    written = format_value(after, unit)
+    suffix = written.removeprefix(format_number(after, 2)) if after is not None else ""
+    if suffix.startswith(" ") and not suffix.startswith((" / ", " : ")):
+        return f"from {format_number(before, 2)} to {written}"
+    return f"from {format_value(before, unit)} to {written}"
 
 
 def solution_document(recommendation: TrackedRecommendation) -> Document:

@@ -1,23 +1,33 @@
 """Ranking next steps for the weak metrics of a scorecard (SCORECARD.md, "Smartest next step").
 
-The walking skeleton applies: measurement gaps first, then the size of the gap (the metric's score) and its
-trend, leverage across several weak metrics, and quick wins first when gaps are equal.
+Next steps answer measured weaknesses: the size of the gap (the metric's score) and its trend, leading before
+lagging, leverage across several weak metrics, the organisation's own evidence, and quick wins first when
+gaps are equal. A metric without data or without a baseline is not a weakness: it goes to its own "measure
+next" list (`measurement_gaps`), with the measurement practice that starts it, and never pushes a measured
+weakness down. A practice is offered only for the metrics its front matter says it moves, and only when the
+metrics it works from (`requires`) have data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from advisor.models import MetricOutcome, Recommendation, TargetedMetric
+from advisor.models import MeasurementGap, MetricOutcome, Recommendation, TargetedMetric
 from advisor.outcomes import describe_outcome
 from knowledge.models import Practice
+from metrics.definitions import METRICS_BY_ID
 from metrics.models import MetricValue, Scorecard
-from prompts import format_number
+from prompts import format_value
 
 MEASUREMENT_READINESS = "A1"
 #: Metrics that cannot be judged until the organisation measures them (suppressed groups are not gaps).
-MEASUREMENT_GAPS = frozenset({"missing_tables", "no_records", "no_baseline"})
+MEASUREMENT_GAPS = frozenset({"missing_tables", "missing_events", "no_records", "no_baseline"})
+#: The general measurement practices, for a gap no more specific practice starts.
+START_MEASURING = "acc-capture-key-moments-at-source"
+START_BASELINE = "acc-baseline-before-improving"
+#: Gaps that need only time (a baseline) before those that need new data.
+GAP_ORDER = {"no_baseline": 0, "no_records": 1, "missing_events": 2, "missing_tables": 3}
 EFFORT_ORDER = {"S": 0, "M": 1, "L": 2}
 #: Score added (or taken) per measured outcome of the organisation's own past use of a practice.
 EVIDENCE_WEIGHT = 20.0
@@ -37,7 +47,7 @@ ACTIVITY_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class Concern:
-    """A metric that asks for action, and how urgently."""
+    """A measured metric that asks for action, and how urgently."""
 
     metric: MetricValue
     severity: float
@@ -45,21 +55,43 @@ class Concern:
 
 
 def concerns(scorecard: Scorecard) -> list[Concern]:
-    """Weak, watch and unmeasured metrics, most urgent first."""
+    """Weak and watch metrics that have data to judge them by, most urgent first.
+
+    Unmeasured metrics are not concerns (see `measurement_gaps`), nor is measurement readiness (A1): it
+    counts the gaps, which the "measure next" list answers one by one.
+    """
     found = []
     for metric in scorecard.all_metrics():
-        if metric.availability in MEASUREMENT_GAPS:
-            found.append(
-                Concern(metric, 200.0, f"{metric.id} {metric.name} cannot be judged yet: {metric.note}.")
-            )
+        if metric.availability in MEASUREMENT_GAPS or metric.id == MEASUREMENT_READINESS:
             continue
-        if metric.score is None or metric.status == "strong":
+        if metric.score is None or metric.value is None or metric.status == "strong":
             continue
         severity = 100.0 - metric.score + (10.0 if worsening(metric) else 0.0)
         severity += LEADING_WEIGHT if metric.id in LEADING_METRICS else 0.0
         severity *= ACTIVITY_WEIGHT if metric.kind == "activity" else 1.0
         found.append(Concern(metric, severity, describe(metric)))
-    return sorted(found, key=lambda concern: -concern.severity)
+    return sorted(_carried_by_components(found), key=lambda concern: -concern.severity)
+
+
+def _carried_by_components(found: list[Concern]) -> list[Concern]:
+    """A weak composite (C1, from NPS and CSAT) is answered through its weakest component: it carries the
+    composite's urgency and the composite steps aside, as the category score does not count it again. A
+    composite none of whose components asks for action stays a concern of its own."""
+    by_id = {concern.metric.id: concern for concern in found}
+    carried: dict[str, float] = {}
+    composites = set()
+    for concern in found:
+        definition = METRICS_BY_ID.get(concern.metric.id)
+        components = [by_id[c] for c in (definition.components if definition else ()) if c in by_id]
+        if components:
+            composites.add(concern.metric.id)
+            weakest = min(components, key=lambda component: component.metric.score or 0.0)
+            carried[weakest.metric.id] = max(carried.get(weakest.metric.id, 0.0), concern.severity)
+    return [
+        Concern(concern.metric, max(concern.severity, carried.get(concern.metric.id, 0.0)), concern.reason)
+        for concern in found
+        if concern.metric.id not in composites
+    ]
 
 
 def worsening(metric: MetricValue) -> bool:
@@ -71,15 +103,83 @@ def worsening(metric: MetricValue) -> bool:
 
 def describe(metric: MetricValue) -> str:
     """One sentence a leader can check: value, reference, trend."""
-    unit = f" {metric.unit}" if metric.unit != "%" else "%"
-    text = f"{metric.id} {metric.name} is {metric.status}: {format_number(metric.value, 2)}{unit}"
+    text = f"{metric.id} {metric.name} is {metric.status}: {format_value(metric.value, metric.unit)}"
     if metric.compared_with == "target" and metric.target is not None:
-        text += f" against a target of {format_number(metric.target, 2)}{unit}"
+        text += f" against a target of {format_value(metric.target, metric.unit)}"
     elif metric.compared_with == "baseline" and metric.baseline is not None:
-        text += f" against the organisation's baseline of {format_number(metric.baseline, 2)}{unit}"
+        text += f" against its baseline of {format_value(metric.baseline, metric.unit)}"
     if metric.change_vs_previous is not None and worsening(metric):
-        text += f", worse than the previous period ({format_number(metric.previous, 2)}{unit})"
+        text += f", worse than the previous period ({format_value(metric.previous, metric.unit)})"
     return text + f" (n = {metric.n:,})."
+
+
+def has_data(scorecard: Scorecard, metric_id: str) -> bool:
+    """Whether the scorecard holds a value for `metric_id` (one it does not define has none)."""
+    try:
+        return scorecard.metric(metric_id).value is not None
+    except KeyError:
+        return False
+
+
+def is_measurement_practice(practice: Practice) -> bool:
+    """A practice that starts or repairs measurement (it moves measurement readiness, A1): it answers a
+    data gap, not a measured weakness."""
+    return MEASUREMENT_READINESS in practice.metrics
+
+
+def offered(practice: Practice, scorecard: Scorecard) -> bool:
+    """Whether `practice` may be recommended as a next step: it improves (not measures), and every metric it
+    works from has data."""
+    return not is_measurement_practice(practice) and all(
+        has_data(scorecard, metric_id) for metric_id in practice.requires
+    )
+
+
+def measurement_gaps(scorecard: Scorecard, practices: Sequence[Practice]) -> list[MeasurementGap]:
+    """The metrics the organisation cannot be judged on yet, those that need only time first, each with
+    the practice that starts measuring it (front matter `measures`; else the general one for its kind of
+    gap): the "measure next" list."""
+    by_id = {practice.id: practice for practice in practices}
+    # the most specific first: a practice that starts few measures, then quick wins
+    measuring = sorted(
+        (practice for practice in practices if practice.measures),
+        key=lambda practice: (len(practice.measures), EFFORT_ORDER[practice.effort], practice.id),
+    )
+    gaps = []
+    for metric in scorecard.all_metrics():
+        if metric.availability not in MEASUREMENT_GAPS or metric.id == MEASUREMENT_READINESS:
+            continue
+        specific = next((practice for practice in measuring if metric.id in practice.measures), None)
+        general = by_id.get(START_BASELINE if metric.availability == "no_baseline" else START_MEASURING)
+        practice = specific or general
+        gaps.append(
+            MeasurementGap(
+                metric_id=metric.id,
+                name=metric.name,
+                category=metric.category,
+                availability=metric.availability,  # type: ignore[arg-type]
+                reason=_gap_reason(metric),
+                tables=list(metric.tables),
+                practice_id=practice.id if practice else None,
+                practice_title=practice.title if practice else None,
+            )
+        )
+    return sorted(gaps, key=lambda gap: GAP_ORDER[gap.availability])
+
+
+def _gap_reason(metric: MetricValue) -> str:
+    """'C1b CSAT%: needs the table(s): surveys.': the scorecard's own note, else what kind of gap it is."""
+    if metric.note:
+        reason = metric.note
+    elif metric.availability == "no_baseline":
+        reason = "it has data but no baseline yet to judge it against"
+    elif metric.availability == "no_records":
+        reason = "its tables hold no records for the period"
+    elif metric.availability == "missing_events":
+        reason = "its tables lack the events it counts"
+    else:
+        reason = f"needs the table(s): {', '.join(metric.tables)}" if metric.tables else "it has no data"
+    return f"{metric.id} {metric.name}: {reason.rstrip('.')}."
 
 
 @dataclass(frozen=True)
@@ -108,7 +208,7 @@ def rank_next_steps(
     limit: int = 5,
     evidence: Mapping[str, Sequence[MetricOutcome]] | None = None,
 ) -> list[Recommendation]:
-    """The practices that best answer the scorecard's concerns, best first.
+    """The practices that best answer the scorecard's measured weaknesses, best first.
 
     Chosen one at a time: each next practice is the one that adds most to what the earlier ones already
     answer, so the first is the clearest step and the alternatives reach the other weak categories.
@@ -117,14 +217,11 @@ def rank_next_steps(
     """
     evidence = evidence or {}
     found = concerns(scorecard)
-    gaps = [concern for concern in found if concern.metric.availability in MEASUREMENT_GAPS]
     pool = []
     for practice in practices:
-        matched = [
-            concern for concern in found if concern not in gaps and concern.metric.id in practice.metrics
-        ]
-        if MEASUREMENT_READINESS in practice.metrics:
-            matched = gaps + matched
+        if not offered(practice, scorecard):
+            continue
+        matched = [concern for concern in found if concern.metric.id in practice.metrics]
         if matched:
             proof = _relevant_outcomes(evidence.get(practice.id, ()), matched)
             pool.append(Candidate(practice, matched, proof))
@@ -138,10 +235,19 @@ def rank_next_steps(
         pool.remove(best)
         chosen.append(best)
         covered |= {concern.metric.id for concern in best.matched}
-    return [
-        _recommendation(rank, candidate.practice, candidate.matched, candidate.proof)
-        for rank, candidate in enumerate(chosen, start=1)
-    ]
+    described: set[str] = set()
+    ranked = []
+    for rank, candidate in enumerate(chosen, start=1):
+        ranked.append(
+            _recommendation(rank, candidate.practice, candidate.matched, candidate.proof, described)
+        )
+        described |= {concern.metric.id for concern in candidate.matched}
+    return ranked
+
+
+def _named(metric: MetricValue) -> str:
+    """'Another way to move C6 Hand-offs per ticket, weak at 1.25 hand-offs per ticket.'"""
+    return f"Another way to move {metric.id} {metric.name}, {metric.status} at {format_value(metric.value, metric.unit)}."
 
 
 def _relevant_outcomes(outcomes: Iterable[MetricOutcome], matched: list[Concern]) -> list[MetricOutcome]:
@@ -150,10 +256,18 @@ def _relevant_outcomes(outcomes: Iterable[MetricOutcome], matched: list[Concern]
 
 
 def _recommendation(
-    rank: int, practice: Practice, matched: list[Concern], proof: list[MetricOutcome]
+    rank: int,
+    practice: Practice,
+    matched: list[Concern],
+    proof: list[MetricOutcome],
+    described: Set[str],
 ) -> Recommendation:
+    """The step for `practice`; a metric an earlier step already explains is only named, with its value."""
     metrics = [concern.metric for concern in matched]
-    why = " ".join(concern.reason for concern in matched)
+    why = " ".join(
+        concern.reason if concern.metric.id not in described else _named(concern.metric)
+        for concern in matched
+    )
     if proof:
         why += " Our own evidence: " + "; ".join(describe_outcome(outcome) for outcome in proof) + "."
     return Recommendation(

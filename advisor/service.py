@@ -12,19 +12,27 @@ from typing import get_args
 
 from advisor.conversation import ChatResponder, ChatToken
 from advisor.conversation_store import ConversationStore
+from advisor.diagnosis import build_report, practice_recommendation
+from advisor.errors import UnknownPractice
 from advisor.llm import Phraser
 from advisor.models import (
     AnswerFeedback,
     ChatAnswer,
     ChatTurn,
     ConversationSummary,
+    DiagnosisReport,
+    MeasurementGap,
     Recommendation,
     RecommendationStatus,
     TrackedRecommendation,
+    Understood,
 )
 from advisor.outcomes import evidence_by_practice, measure_outcomes, solution_document
-from advisor.ranking import rank_next_steps
+from advisor.ranking import measurement_gaps, rank_next_steps
 from advisor.recommendation_store import RecommendationStore
+from advisor.scoping import first_weak_target, scope_next_steps
+from advisor.understanding import understand
+from advisor.vocabulary import Vocabulary
 from knowledge.documents import (
     DEFAULT_MAX_BYTES,
     article_document,
@@ -37,8 +45,12 @@ from knowledge.errors import InvalidDocument
 from knowledge.evaluation import Qrels, RetrievalScores, evaluate_retrievers
 from knowledge.index import BuildReport, KnowledgeIndex, Progress
 from knowledge.models import Document, FeedbackKind, Hit, Practice, SearchFilters, SearchMode
-from metrics.errors import MetricsError
-from metrics.models import Dimension, Period, Scorecard
+from metrics.definitions import METRICS_BY_ID
+from metrics.diagnosis import Request as DiagnosisRequest
+from metrics.diagnosis import diagnose_many
+from metrics.drilldown import focus_on_group
+from metrics.errors import MetricsError, UnknownMetric
+from metrics.models import Diagnosis, Dimension, Period, Scorecard
 from metrics.scorecard import compute_scorecard
 from metrics.store import OrganisationStore, open_store
 
@@ -71,7 +83,12 @@ class Advisor:
         self.min_group_size = min_group_size
         self._stores: dict[Path, OrganisationStore] = {}
         self._signatures: dict[Path, tuple[object, ...]] = {}
-        self._scorecards: OrderedDict[tuple[Path, Period | None, Dimension | None], Scorecard] = OrderedDict()
+        self._scorecards: OrderedDict[
+            tuple[Path, Period | None, Period | None, Dimension | None], Scorecard
+        ] = OrderedDict()
+        self._diagnoses_cache: OrderedDict[tuple[Path, str, Period | None, Period | None], Diagnosis] = (
+            OrderedDict()
+        )
         self.conversations = conversations
         self._chat = ChatResponder(self, phraser, conversations)
         self._lock = threading.Lock()
@@ -101,6 +118,7 @@ class Advisor:
             if data_dir is None:
                 self._stores.clear()
                 self._scorecards.clear()
+                self._diagnoses_cache.clear()
                 return
             self._drop(data_dir.resolve())
 
@@ -109,20 +127,27 @@ class Advisor:
         self._stores.pop(path, None)
         for key in [key for key in self._scorecards if key[0] == path]:
             del self._scorecards[key]
+        for diagnosis_key in [key for key in self._diagnoses_cache if key[0] == path]:
+            del self._diagnoses_cache[diagnosis_key]
 
     def scorecard(
-        self, period: Period | None = None, data_dir: Path | None = None, *, by: Dimension | None = None
+        self,
+        period: Period | None = None,
+        data_dir: Path | None = None,
+        *,
+        baseline: Period | None = None,
+        by: Dimension | None = None,
     ) -> Scorecard:
-        """The scorecard for `period` (default: the last three full months of data), computed once.
+        """The scorecard for `period` against `baseline` (defaults: see `metrics.periods`), computed once.
 
         `by` adds a drill-down by team, product, channel or segment (small groups suppressed)."""
-        key = ((data_dir or self.data_dir).resolve(), period, by)
+        key = ((data_dir or self.data_dir).resolve(), period, baseline, by)
         self._forget_if_changed(key[0])
         with self._lock:
             cached = self._scorecards.get(key)
         if cached is None:
             cached = compute_scorecard(
-                self.store(data_dir), period, min_group_size=self.min_group_size, by=by
+                self.store(data_dir), period, baseline=baseline, min_group_size=self.min_group_size, by=by
             )
             with self._lock:
                 self._scorecards[key] = cached
@@ -141,12 +166,137 @@ class Advisor:
                 return
 
     def next_steps(
-        self, period: Period | None = None, data_dir: Path | None = None, *, limit: int = 5
+        self,
+        period: Period | None = None,
+        data_dir: Path | None = None,
+        *,
+        baseline: Period | None = None,
+        limit: int = 5,
+        focus: tuple[Dimension, str] | None = None,
     ) -> list[Recommendation]:
-        """Ranked next steps, using the organisation's own measured outcomes as evidence."""
+        """Ranked next steps, using the organisation's own measured outcomes as evidence.
+
+        `focus` (a dimension and one of its groups, e.g. `("team", "Billing Desk")`) ranks them for that
+        group alone, from its own figures in the drill-down."""
         evidence = evidence_by_practice(self.recommendations.list(organisation=self.organisation(data_dir)))
-        return rank_next_steps(
-            self.scorecard(period, data_dir), list(self.practices.values()), limit=limit, evidence=evidence
+        if focus is not None:
+            drilled = self.scorecard(period, data_dir, baseline=baseline, by=focus[0])
+            ranked = rank_next_steps(
+                focus_on_group(drilled, focus[1]),
+                list(self.practices.values()),
+                limit=limit,
+                evidence=evidence,
+            )
+            return [step.model_copy(update={"scope": {focus[0]: focus[1]}}) for step in ranked]
+        scorecard = self.scorecard(period, data_dir, baseline=baseline)
+        ranked = rank_next_steps(scorecard, list(self.practices.values()), limit=limit, evidence=evidence)
+        # Each step starts where its weakness lives, when one segment drives it (see advisor.scoping); the
+        # metrics it needs are diagnosed together, sharing one build of the ticket facts.
+        statuses = {metric.id: metric.status for metric in scorecard.all_metrics()}
+        wanted = {first_weak_target(step, statuses) for step in ranked} - {None}
+        found = self._diagnoses(sorted(metric for metric in wanted if metric), period, baseline, data_dir)
+        return scope_next_steps(ranked, found.get, statuses)
+
+    def diagnose(
+        self,
+        metric_id: str,
+        *,
+        period: Period | None = None,
+        baseline: Period | None = None,
+        data_dir: Path | None = None,
+    ) -> DiagnosisReport:
+        """Why `metric_id` is where it is: its change against the baseline (else the previous period, else
+        its target) split into the contributions of every team, product, channel and segment (rate vs mix),
+        the month it left its usual band, what this organisation tried before, and the practices that fit.
+
+        `period` defaults to the scorecard's; `baseline` to the organisation's baseline period."""
+        diagnosis = self._diagnosis(metric_id, period, baseline, data_dir)
+        return build_report(
+            diagnosis,
+            recommendations=self.recommendations.list(organisation=self.organisation(data_dir)),
+            practices=list(self.practices.values()),
+            search=self._search_for_diagnosis,
+        )
+
+    def propose_from_diagnosis(
+        self,
+        metric_id: str,
+        practice_id: str,
+        *,
+        scope: dict[str, str] | None = None,
+        period: Period | None = None,
+        actor: str = "advisor",
+        at: datetime | None = None,
+    ) -> list[TrackedRecommendation]:
+        """Store one practice as a proposal for `metric_id`, scoped to a segment of its diagnosis (an open
+        recommendation for the same practice is kept, not duplicated)."""
+        practice = self.practices.get(practice_id)
+        if practice is None:
+            raise UnknownPractice(f"there is no practice {practice_id!r} in the library")
+        report = self.diagnose(metric_id, period=period)
+        recommendation = practice_recommendation(practice, report, scope)
+        used = Period(report.period.start, report.period.end)
+        return self.recommendations.propose(
+            [recommendation], organisation=self.organisation(), period=used, actor=actor, at=at
+        )
+
+    def _search_for_diagnosis(self, query: str, filters: SearchFilters | None) -> list[Hit]:
+        if self.index.is_empty():
+            return []
+        return self.search(query, 12, kinds=("case", "article", "solution"), filters=filters)
+
+    def _diagnosis(
+        self, metric_id: str, period: Period | None, baseline: Period | None, data_dir: Path | None
+    ) -> Diagnosis:
+        return self._diagnoses([metric_id], period, baseline, data_dir)[metric_id]
+
+    def _diagnoses(
+        self, metric_ids: Sequence[str], period: Period | None, baseline: Period | None, data_dir: Path | None
+    ) -> dict[str, Diagnosis]:
+        """The metrics-level diagnoses, each computed once per data folder, metric, period and baseline; those
+        not yet known are computed together (one build of the tables their records share)."""
+        unknown = [metric_id for metric_id in metric_ids if metric_id not in METRICS_BY_ID]
+        if unknown:
+            raise UnknownMetric(f"there is no metric {unknown[0]!r} on the scorecard")
+        path = (data_dir or self.data_dir).resolve()
+        self._forget_if_changed(path)
+        with self._lock:
+            known = {
+                metric_id: self._diagnoses_cache[key]
+                for metric_id in metric_ids
+                if (key := (path, metric_id, period, baseline)) in self._diagnoses_cache
+            }
+        missing = [metric_id for metric_id in metric_ids if metric_id not in known]
+        if not missing:
+            return known
+        scorecard = self.scorecard(period, data_dir)
+        used = Period(scorecard.period.start, scorecard.period.end)
+        reference = baseline
+        if reference is None and scorecard.baseline_period is not None:
+            reference = Period(scorecard.baseline_period.start, scorecard.baseline_period.end)
+        requests = []
+        for metric_id in missing:
+            definition = METRICS_BY_ID[metric_id]
+            target = definition.target.value if definition.target else None
+            requests.append(DiagnosisRequest(definition, target, scorecard.metric(metric_id).trend))
+        computed = diagnose_many(
+            self.store(data_dir), requests, used, baseline=reference, min_group_size=self.min_group_size
+        )
+        with self._lock:
+            for metric_id, diagnosis in zip(missing, computed, strict=True):
+                self._diagnoses_cache[(path, metric_id, period, baseline)] = diagnosis
+                known[metric_id] = diagnosis
+            while len(self._diagnoses_cache) > MAX_CACHED_SCORECARDS:
+                self._diagnoses_cache.popitem(last=False)
+        return known
+
+    def measure_next(
+        self, period: Period | None = None, data_dir: Path | None = None, *, baseline: Period | None = None
+    ) -> list[MeasurementGap]:
+        """The metrics that cannot be judged yet ("measure next"), those that need only a baseline first,
+        each with the measurement practice that starts it. They never push a measured weakness down."""
+        return measurement_gaps(
+            self.scorecard(period, data_dir, baseline=baseline), list(self.practices.values())
         )
 
     # -- tracked recommendations -------------------------------------------------------------------------
@@ -287,16 +437,36 @@ class Advisor:
         return evaluate_retrievers(search, queries, qrels)
 
     # -- chat --------------------------------------------------------------------------------------------
-    def chat(self, message: str, conversation_id: str | None = None, *, user: str = LOCAL_USER) -> ChatAnswer:
+    def chat(
+        self,
+        message: str,
+        conversation_id: str | None = None,
+        *,
+        user: str = LOCAL_USER,
+        understood: Understood | None = None,
+    ) -> ChatAnswer:
         """Answer one message with citations (composed without an LLM unless one is configured), kept
-        in `user`'s conversation history."""
-        return self._chat.answer(message, conversation_id, owner=user)
+        in `user`'s conversation history. `understood` replaces the advisor's reading of the message."""
+        return self._chat.answer(message, conversation_id, owner=user, understood=understood)
 
     def chat_stream(
-        self, message: str, conversation_id: str | None = None, *, user: str = LOCAL_USER
+        self,
+        message: str,
+        conversation_id: str | None = None,
+        *,
+        user: str = LOCAL_USER,
+        understood: Understood | None = None,
     ) -> Iterator[ChatToken | ChatAnswer]:
         """The answer as it is written, then the final ChatAnswer."""
-        return self._chat.stream(message, conversation_id, owner=user)
+        return self._chat.stream(message, conversation_id, owner=user, understood=understood)
+
+    def understand(self, message: str, history: Sequence[Understood] = ()) -> Understood:
+        """How the chat reads `message` (after the conversation's earlier readings, oldest first)."""
+        return understand(message, self._chat.vocabulary(), history)
+
+    def chat_vocabulary(self) -> Vocabulary:
+        """The words the chat understands, with this organisation's group names."""
+        return self._chat.vocabulary()
 
     def conversation(self, conversation_id: str, *, user: str = LOCAL_USER) -> list[ChatTurn]:
         """The turns of one of `user`'s conversations (ConversationNotFound for someone else's)."""

@@ -257,7 +257,7 @@ def run_scorecard(folder: Path) -> dict[str, Any]:
         "key_values": {
             "C6": values["C6"].details.get("median"),
             "C6_p80": values["C6"].details.get("p80"),
-            "C5": values["C5"].value,
+            "C5": values["C5"].details.get("median"),
             "C1r": values["C1r"].value,
             "K3": values["K3"].value,
             "B2": values["B2"].value,

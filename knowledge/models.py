@@ -21,6 +21,11 @@ class Practice(BaseModel):
     title: str
     categories: list[str]
     metrics: list[str]
+    #: Metrics whose data the practice works from (a CSAT follow-up needs CSAT answers): it is only
+    #: recommended to an organisation that has data for each of them.
+    requires: list[str] = Field(default_factory=list)
+    #: Metrics it starts measuring (gives them data or a baseline): it is offered for these when they have none.
+    measures: list[str] = Field(default_factory=list)
     level: Literal["executive", "manager", "agent"]
     effort: Literal["S", "M", "L"]
     time_to_impact: str

@@ -48,6 +48,10 @@ def _problems(practice: Practice, path: Path, known_metric_ids: frozenset[str] |
         problems.append("metrics must not be empty")
     elif known_metric_ids is not None and not set(practice.metrics) <= known_metric_ids:
         problems.append(f"unknown metric ids: {sorted(set(practice.metrics) - known_metric_ids)}")
+    for field in ("requires", "measures"):
+        listed = set(getattr(practice, field))
+        if known_metric_ids is not None and not listed <= known_metric_ids:
+            problems.append(f"unknown metric ids in {field}: {sorted(listed - known_metric_ids)}")
     if not practice.sources or not all(
         source.startswith(("https://", "http://")) for source in practice.sources
     ):

@@ -6,6 +6,7 @@ their time and aggregated per window (and per group for a drill-down), all insid
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,6 +52,12 @@ _EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
         ("share_above_zero", "100 * avg(CASE WHEN rec.x > 0 THEN 1.0 ELSE 0.0 END)"),
         ("stderr", "1.2533 * stddev_samp(rec.x) / sqrt(count(rec.x))"),
     ),
+    "count": (
+        ("share_above_zero", "100 * avg(CASE WHEN rec.x > 0 THEN 1.0 ELSE 0.0 END)"),
+        ("median", "median(rec.x)"),
+        ("p80", "quantile_cont(rec.x, 0.8)"),
+        ("stderr", "stddev_samp(rec.x) / sqrt(count(rec.x))"),
+    ),
     "percent": (("stderr", "100 * stddev_samp(rec.x) / sqrt(count(rec.x))"),),
     "mean": (("stderr", "stddev_samp(rec.x) / sqrt(count(rec.x))"),),
     "nps": (
@@ -59,10 +66,14 @@ _EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
         ("stderr", "100 * stddev_samp(rec.x) / sqrt(count(rec.x))"),
     ),
     "ratio": (("numerator", "sum(rec.x)"), ("denominator", "sum(rec.y)")),
+    # A sum of n draws (revenue events) varies by sqrt(n) standard deviations: a few large events on a small n
+    # swing it far, so its noise band must see that.
+    "sum": (("stderr", "sqrt(count(rec.x)) * stddev_samp(rec.x)"),),
 }
 
 _VALUE: dict[str, str] = {
     "distribution": "median(rec.x)",
+    "count": "avg(rec.x)",
     "percent": "100 * avg(rec.x)",
     "mean": "avg(rec.x)",
     "nps": "100 * avg(rec.x)",
@@ -162,3 +173,12 @@ def headline(stats: Stats | None, min_group_size: int) -> float | None:
     if stats is None or stats.n == 0 or stats.size < min_group_size or stats.value is None:
         return None
     return round(stats.value, 2)
+
+
+def noise_band(current: Stats | None, baseline: Stats | None) -> float | None:
+    """Two standard errors of the difference between the period and the baseline (about 95%): a change
+    smaller than this may be chance, so it is not called worse."""
+    errors = [stats.extra.get("stderr") for stats in (current, baseline) if stats is not None]
+    if len(errors) != 2 or any(error is None for error in errors):
+        return None
+    return 2.0 * math.sqrt(sum(error**2 for error in errors if error is not None))

@@ -4,7 +4,7 @@ revenue and time to first value."""
 from __future__ import annotations
 
 from metrics.definition_types import MetricDefinition, Target
-from metrics.records import columns, seconds_between
+from metrics.records import DIMENSIONS, columns, seconds_between
 
 KLEVERS_LAW = (
     "Klever's Law: a Time to Customer Value of zero or even negative days means you are doing really well: "
@@ -56,7 +56,7 @@ def time_to_smile_records(tables: frozenset[str]) -> str | None:
     """B2: one record per interruption that ended, x = hours from interruption to back-to-happy."""
     if not {"interruptions", "tickets"} & tables:
         return None
-    dims = {name: f"s.{name}" for name in ("team", "product", "channel", "segment")}
+    dims = {name: f"s.{name}" for name in DIMENSIONS}
     return f"SELECT {columns(at='s.ended_at', x='s.hours', **dims)} FROM interruption_spans s"
 
 

@@ -234,6 +234,7 @@ CUSTOMER_METRICS: tuple[MetricDefinition, ...] = (
         tables=("tickets", "ticket_events"),
         aggregation="percent",
         records_sql=reopen_records,
+        needs_events=("reopened", "status"),
         choices=(TICKET_PERIOD, "No sourced target exists, so status compares with the baseline."),
     ),
     MetricDefinition(
@@ -298,18 +299,27 @@ CUSTOMER_METRICS: tuple[MetricDefinition, ...] = (
         name="Interactions to close",
         category="customer",
         level="manager",
-        unit="interactions",
+        unit="interactions per ticket",
         direction="lower",
         formula=(
-            "Per resolved ticket, the number of `customer_message` plus `agent_message` events; median and p80."
+            "Per resolved ticket, the number of `customer_message` plus `agent_message` events; the mean per "
+            "ticket, with the share of tickets with at least one interaction, the median and p80."
         ),
         tables=("tickets", "ticket_events"),
-        aggregation="distribution",
+        aggregation="count",
         records_sql=interaction_records,
+        share_above_zero="share_with_interaction_pct",
+        needs_events=("customer_message", "agent_message"),
         choices=(
             TICKET_PERIOD,
             "Every message of the ticket counts, also those after a reopening.",
-            "No sourced target exists, so status compares with the baseline.",
+            "Headline: the mean per ticket. A count that is mostly 0, 1 or 2 has a median that cannot move "
+            "when a part of the tickets gets worse; the mean and the share with at least one can. The "
+            "median and p80 are details.",
+            "Data without any `customer_message` or `agent_message` event shows no data, not 0 interactions.",
+            "No sourced target exists, so status compares with the baseline: a change counts once it is "
+            "beyond 10% of the baseline and beyond two standard errors of the difference of the means "
+            "(what chance alone could make with this many tickets).",
         ),
     ),
     MetricDefinition(
@@ -317,20 +327,28 @@ CUSTOMER_METRICS: tuple[MetricDefinition, ...] = (
         name="Hand-offs per ticket",
         category="customer",
         level="manager",
-        unit="hand-offs",
+        unit="hand-offs per ticket",
         direction="lower",
         formula=(
             "Per ticket resolved in the period, the number of `assigned` events whose team or agent differs "
-            "from the previous assignment (the first assignment is not a hand-off); median, p80, mean, and "
-            "the share of tickets with at least one hand-off."
+            "from the previous assignment (the first assignment is not a hand-off); the mean per ticket, "
+            "with the share of tickets with at least one hand-off, the median and p80."
         ),
         tables=("tickets", "ticket_events"),
-        aggregation="distribution",
+        aggregation="count",
         records_sql=handoff_records,
         share_above_zero="share_with_handoff_pct",
+        needs_events=("assigned",),
         choices=(
-            "A resolved ticket with no `assigned` events counts with 0 hand-offs.",
-            "No sourced target exists ('every hand-off is a drain'), so status compares with the baseline.",
+            TICKET_PERIOD,
+            "A resolved ticket with no `assigned` events counts with 0 hand-offs; data without any "
+            "`assigned` event shows no data, not 0 hand-offs.",
+            "Headline: the mean per ticket. Most tickets have 0 or 1 hand-offs, so the median cannot move "
+            "when one team's hand-offs triple; the mean and the share with at least one can. The median "
+            "and p80 are details.",
+            "No sourced target exists ('every hand-off is a drain'), so status compares with the baseline: "
+            "a change counts once it is beyond 10% of the baseline and beyond two standard errors of the "
+            "difference of the means (what chance alone could make with this many tickets).",
         ),
     ),
     MetricDefinition(

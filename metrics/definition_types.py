@@ -9,13 +9,15 @@ from typing import Literal
 from metrics.models import CategoryId, Direction
 
 #: How a metric's records become one figure over a window (see `metrics.aggregation`):
-#: distribution: median (p80, mean) of x; percent: mean of a 0/1 x, in %; mean: mean of x;
+#: distribution: median (p80, mean) of x; count: mean of a count per record (x = 0, 1, 2...), with the share
+#: of records above zero, median and p80 beside it; percent: mean of a 0/1 x, in %; mean: mean of x;
 #: nps: mean of x in {-1, 0, 1}, in points; ratio: sum(x) / sum(y); sum: sum of x;
 #: snapshot: % of the records that exist by the window's end (at < end) whose x holds then;
 #: participation: % of distinct people with a record with x > 0.
 #: composite and readiness are derived from other metrics after they are computed.
 Aggregation = Literal[
     "distribution",
+    "count",
     "percent",
     "mean",
     "nps",
@@ -58,6 +60,8 @@ class Figure:
     description: str
     #: For people-based figures (surveys of staff): groups are sized by distinct people, not records.
     people: bool = False
+    #: Event kinds of which the data must hold at least one for the figure to mean anything (else None).
+    needs_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class MetricDefinition:
     ratio_parts: tuple[str, str] = ("numerator", "denominator")
     #: For hours: also report the median and p80 in days.
     also_in_days: bool = False
+    #: Event kinds (`ticket_events.kind`) of which the data must hold at least one: without any, the metric
+    #: has no data (availability `missing_events`) instead of a made-up 0 (no messages: no C5).
+    needs_events: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind == "activity" and self.target is not None:

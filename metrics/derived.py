@@ -113,6 +113,15 @@ def readiness(
 
     with_data = [value for value in scope if value.value is not None]
     ready = [value for value in with_data if value.baseline is not None]
+    if baseline is None:
+        # Nothing before the period to compare with: readiness cannot be told yet, it is not 0%.
+        result.details = {"in_scope": len(scope), "with_data": len(with_data), "with_data_and_baseline": 0}
+        result.status, result.availability = "no baseline", "no_baseline"
+        result.note = (
+            f"no baseline yet: the data holds nothing before the period; {len(with_data)} of {len(scope)} "
+            "measures have data in it and become ready once there is a baseline to compare with"
+        )
+        return result
     result.value = share(len(ready))
     previous = next((window for window in windows if window.name == "previous"), None)
     if previous is not None and has_baseline_by(previous):

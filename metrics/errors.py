@@ -11,3 +11,7 @@ class InvalidInputData(MetricsError):
 
 class InvalidPeriod(MetricsError):
     """A period string or range that cannot be used."""
+
+
+class UnknownMetric(MetricsError):
+    """No metric of the scorecard has that id."""

@@ -203,11 +203,16 @@ KNOWLEDGE_METRICS: tuple[MetricDefinition, ...] = (
         tables=("tickets", "ticket_events"),
         aggregation="ratio",
         records_sql=reuse_records,
+        needs_events=("article_linked", "article_created"),
         ratio_parts=("article_linked_events", "article_created_events"),
         target=Target(1.0, 0.25, KCS_REUSE),
         figures=(
             Figure(
-                "link_rate_pct", link_records, "percent", "an activity measure: coaching signal, no target"
+                "link_rate_pct",
+                link_records,
+                "percent",
+                "an activity measure: coaching signal, no target",
+                needs_events=("article_linked", "article_created"),
             ),
         ),
         choices=(
@@ -215,7 +220,9 @@ KNOWLEDGE_METRICS: tuple[MetricDefinition, ...] = (
             "is an activity, reported as a detail without a target (Joslin: strive for 100% without making "
             "it a goal).",
             "Events count with the ticket they belong to, in the period of its resolution.",
-            "With no article created the ratio is undefined and shows no data.",
+            "With no article created the ratio is undefined and shows no data; the link rate and the counts "
+            "of linked and created articles are still shown. Data without any `article_linked` or "
+            "`article_created` event has no link rate (not 0%).",
             "Watch band: 0.25 under a ratio of 1.",
         ),
     ),
@@ -264,6 +271,7 @@ KNOWLEDGE_METRICS: tuple[MetricDefinition, ...] = (
         tables=("ticket_events", "employees"),
         aggregation="participation",
         records_sql=participation_records,
+        needs_events=("article_linked", "article_created"),
         kind="activity",
         people=True,
         coaching_range=(65.0, 85.0),
@@ -271,6 +279,7 @@ KNOWLEDGE_METRICS: tuple[MetricDefinition, ...] = (
             "An activity measure: a coaching signal without a target, and not part of the category score.",
             "KCS sees participation level off at 65-85%: shown as a coaching range, never as a goal.",
             "A person's team comes from `employees`, else from their latest ticket event.",
+            "Data without any `article_linked` or `article_created` event shows no data, not 0%.",
             "Status compares with the organisation's own baseline, as a signal for coaching.",
         ),
     ),

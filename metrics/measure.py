@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import duckdb
 
 from metrics import drilldown, scoring
-from metrics.aggregation import Stats, Window, aggregate, headline
+from metrics.aggregation import Stats, Window, aggregate, headline, noise_band
 from metrics.definition_types import MetricDefinition
 from metrics.models import Dimension, MetricValue, TrendPoint
 
@@ -24,9 +23,18 @@ class Context:
     windows: list[Window]
     min_group_size: int
     by: Dimension | None = None
+    #: The event kinds `ticket_events` holds at all (lower case).
+    event_kinds: frozenset[str] = frozenset()
 
     def window(self, name: str) -> Window:
         return next(window for window in self.windows if window.name == name)
+
+    def lacks_events(self, kinds: tuple[str, ...]) -> bool:
+        """Whether the data holds none of `kinds` (False when no kind is needed)."""
+        return bool(kinds) and not (set(kinds) & self.event_kinds)
+
+    def has_window(self, name: str) -> bool:
+        return any(window.name == name for window in self.windows)
 
 
 def empty_value(metric: MetricDefinition) -> MetricValue:
@@ -65,6 +73,14 @@ def measure(context: Context, metric: MetricDefinition) -> MetricValue:
     }
     size = context.min_group_size
     current = per_window.get("period")
+    if context.lacks_events(metric.needs_events) and current is not None and current.n:
+        result.note = (
+            "needs "
+            + " or ".join(f"`{kind}`" for kind in metric.needs_events)
+            + " events in ticket_events: the data holds none, so there is nothing to count"
+        )
+        result.availability = "missing_events"
+        return result
     result.n = current.n if current else 0
     result.value = headline(current, size)
     result.previous = headline(per_window.get("previous"), size)
@@ -89,6 +105,8 @@ def measure(context: Context, metric: MetricDefinition) -> MetricValue:
         elif current is not None and current.n and metric.aggregation == "ratio":
             result.note = "no article created in the period: the ratio is undefined"
             result.availability = "no_records"
+            # The parts and the secondary figures (K3's link rate) stand without the ratio.
+            result.details = details(context, metric, current)
         else:
             result.note, result.availability = "no records in the period", "no_records"
         return result
@@ -98,21 +116,26 @@ def measure(context: Context, metric: MetricDefinition) -> MetricValue:
         row = _execute(context, metric.unit_sql, current).fetchone()
         if row and row[0]:
             result.unit = str(row[0])
-    judge(metric, result, noise=noise_band(current, per_window.get("baseline")))
+    if context.has_window("baseline") and result.baseline is None:
+        reason = "the baseline window holds too few of its records to compare with"
+    else:
+        reason = None
+    judge(metric, result, noise=noise_band(current, per_window.get("baseline")), no_baseline=reason)
     return result
 
 
-def noise_band(current: Stats | None, baseline: Stats | None) -> float | None:
-    """Two standard errors of the difference between the period and the baseline (about 95%): a change
-    smaller than this may be chance, so it is not called worse."""
-    errors = [stats.extra.get("stderr") for stats in (current, baseline) if stats is not None]
-    if len(errors) != 2 or any(error is None for error in errors):
-        return None
-    return 2.0 * math.sqrt(sum(error**2 for error in errors if error is not None))
+def judge(
+    metric: MetricDefinition,
+    result: MetricValue,
+    *,
+    noise: float | None = None,
+    no_baseline: str | None = None,
+) -> None:
+    """Changes against the previous period and the baseline, then status and score.
 
-
-def judge(metric: MetricDefinition, result: MetricValue, *, noise: float | None = None) -> None:
-    """Changes against the previous period and the baseline, then status and score."""
+    Without a target or baseline the status is `no baseline` (a value that cannot be judged yet), never
+    `no data`; `no_baseline` says why, when the reason is not that the data holds nothing before the period.
+    """
     assert result.value is not None
     if result.previous is not None:
         result.change_vs_previous = round(result.value - result.previous, 2)
@@ -129,10 +152,9 @@ def judge(metric: MetricDefinition, result: MetricValue, *, noise: float | None 
         noise_band=noise,
     )
     if assessed is None:
-        result.note, result.availability = (
-            "no baseline yet: this period can become the baseline",
-            "no_baseline",
-        )
+        result.status = "no baseline"
+        result.note = f"no baseline yet: {no_baseline or 'no earlier data to compare with'}"
+        result.availability = "no_baseline"
     else:
         result.status, result.score, result.compared_with = assessed
     if metric.coaching_range is not None:
@@ -148,7 +170,19 @@ def _rounded(value: float | None, scale: float = 1.0) -> float | None:
 def details(context: Context, metric: MetricDefinition, current: Stats) -> Details:
     """The figures beside the headline: spread, parts, flagged records, secondary figures, extra SQL."""
     found: Details
-    if metric.aggregation == "distribution":
+    if metric.aggregation == "count":
+        # The headline is the mean per record; the share with at least one leads the details.
+        found = {}
+        if metric.share_above_zero:
+            found[metric.share_above_zero] = _rounded(current.extra["share_above_zero"])
+        found.update(
+            {
+                "median": _rounded(current.extra["median"]),
+                "p80": _rounded(current.extra["p80"]),
+                "n": current.n,
+            }
+        )
+    elif metric.aggregation == "distribution":
         found = {
             "median": _rounded(current.extra["median"]),
             "p80": _rounded(current.extra["p80"]),
@@ -181,7 +215,7 @@ def details(context: Context, metric: MetricDefinition, current: Stats) -> Detai
         found[metric.flag_detail] = current.flagged
     period = [context.window("period")]
     for figure in metric.figures:
-        sql = figure.records_sql(context.tables)
+        sql = None if context.lacks_events(figure.needs_events) else figure.records_sql(context.tables)
         stats = (
             aggregate(context.cursor, sql, figure.aggregation, period, people=figure.people).get(
                 ("period", None)

@@ -10,13 +10,19 @@ from pydantic import BaseModel, Field
 
 from metrics.errors import InvalidPeriod
 
-Status = Literal["strong", "watch", "weak", "no data"]
+#: `no baseline`: a value, but nothing yet to judge it by (no sourced target, no earlier window with data).
+Status = Literal["strong", "watch", "weak", "no baseline", "no data"]
 Direction = Literal["lower", "higher"]
 CategoryId = Literal["customer", "employee", "business", "knowledge", "acceleration"]
 #: Why a metric has the value and status it has: `ok`, or the measurement gap that stops it.
-Availability = Literal["ok", "missing_tables", "no_records", "suppressed", "no_baseline"]
+#: `missing_events`: the tables are there but hold none of the event kinds the metric counts (no message
+#: events for C5): its figure would be a made-up 0.
+Availability = Literal["ok", "missing_tables", "missing_events", "no_records", "suppressed", "no_baseline"]
+#: What the baseline is: `given` by the user, the organisation's first representative window (`baseline`),
+#: or a shorter window just before the period where history is short (`fallback`: statuses are provisional).
+BaselineKind = Literal["given", "baseline", "fallback"]
 #: What a drill-down may group by: never a person.
-Dimension = Literal["team", "product", "channel", "segment"]
+Dimension = Literal["team", "product", "channel", "priority", "segment"]
 
 
 def add_months(day: date, months: int) -> date:
@@ -113,6 +119,8 @@ class MetricValue(BaseModel):
     change_vs_previous: float | None = None
     change_vs_baseline: float | None = None
     compared_with: Literal["target", "baseline", "none"] = "none"
+    #: Judged against a fallback baseline (short history): the status is provisional.
+    provisional: bool = False
     availability: Availability = "ok"
     details: dict[str, float | int | None] = Field(default_factory=dict)
     trend: list[TrendPoint] = Field(default_factory=list)
@@ -157,6 +165,12 @@ class PeriodModel(BaseModel):
 class Scorecard(BaseModel):
     period: PeriodModel
     baseline_period: PeriodModel | None = None
+    #: How the period was chosen (given, or the rule of `metrics.periods` that picked it, with its figures).
+    period_reason: str = ""
+    #: given, baseline (the first representative window) or fallback (provisional); None: no baseline.
+    baseline_kind: BaselineKind | None = None
+    #: How the baseline was chosen, or why there is none.
+    baseline_reason: str = ""
     categories: list[CategoryScore]
     min_group_size: int = 5
     drilldown: Drilldown | None = None
@@ -170,3 +184,62 @@ class Scorecard(BaseModel):
 
     def all_metrics(self) -> list[MetricValue]:
         return [metric for category in self.categories for metric in category.metrics]
+
+
+# -- diagnosis (metrics.diagnosis) ---------------------------------------------------------------------------
+ComparisonKind = Literal["baseline", "previous", "target"]
+Effect = Literal["rate", "mix"]
+
+
+class ComparedWith(BaseModel):
+    """What the period is compared with: a window (its start, end and value) or the metric's target."""
+
+    kind: ComparisonKind
+    start: date | None = None
+    end: date | None = None
+    value: float | None = None
+
+
+class Segment(BaseModel):
+    """One group's part in the change of a metric (shift-share: rate + mix = contribution).
+
+    Shares are fractions (0-1) of the metric's denominator in each window (records, or y for a ratio).
+    A group smaller than the minimum size in a window shows no value there.
+    """
+
+    by: str
+    value: str
+    n: int
+    value_now: float | None
+    value_before: float | None
+    share_now: float
+    share_before: float
+    contribution: float
+    effect: Effect
+    rate_effect: float = 0.0
+    mix_effect: float = 0.0
+    #: This segment's contribution as a fraction of the whole change (None when the change is 0).
+    share_of_change: float | None = None
+
+
+class Diagnosis(BaseModel):
+    """Why a metric moved: where (segments, largest contribution first) and since when."""
+
+    metric: str
+    name: str
+    unit: str
+    direction: Direction
+    period: PeriodModel
+    compared_with: ComparedWith | None
+    value: float | None
+    change: float | None
+    since: str | None = None
+    segments: list[Segment] = Field(default_factory=list)
+    #: The dimensions the metric's records carry (and that were decomposed).
+    dimensions: list[str] = Field(default_factory=list)
+    decomposable: bool = True
+    #: The unit of `contribution` (the metric's unit, or for a median that did not move, points of the
+    #: share of records above the comparison window's median).
+    contribution_unit: str = ""
+    method: str = ""
+    note: str | None = None

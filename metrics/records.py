@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-DIMENSIONS: tuple[str, ...] = ("team", "product", "channel", "segment")
+DIMENSIONS: tuple[str, ...] = ("team", "product", "channel", "priority", "segment")
 RECORD_COLUMNS: tuple[str, ...] = ("at", "x", "y", "flag", "done_at", "person", *DIMENSIONS)
 _NULLS: dict[str, str] = {
     "at": "NULL::TIMESTAMPTZ",
@@ -38,7 +38,7 @@ def columns(**expressions: str) -> str:
 
 
 def ticket_dimensions(alias: str) -> dict[str, str]:
-    """The four dimensions taken from a `ticket_facts` row."""
+    """The dimensions taken from a `ticket_facts` row."""
     return {dimension: f"{alias}.{dimension}" for dimension in DIMENSIONS}
 
 
@@ -133,7 +133,7 @@ def _ticket_facts_sql(tables: frozenset[str]) -> str:
     return f"""
         CREATE OR REPLACE TEMP TABLE ticket_facts AS
         SELECT t.id, t.account_id, t.created_at, coalesce(t.resolved_at, e.resolved_by_status) AS resolved_at,
-               t.team, t.product, t.channel, {segment} AS segment, nullif(t.interruption_id, '') AS interruption_id,
+               t.team, t.product, t.channel, t.priority, {segment} AS segment, nullif(t.interruption_id, '') AS interruption_id,
                coalesce(e.interactions, 0)::DOUBLE AS interactions, coalesce(e.reopens, 0)::DOUBLE AS reopens,
                coalesce(e.linked, 0)::DOUBLE AS linked, coalesce(e.created, 0)::DOUBLE AS created,
                coalesce(h.handoffs, 0)::DOUBLE AS handoffs
@@ -153,13 +153,17 @@ def _interruption_spans_sql(tables: frozenset[str]) -> str | None:
             first = """
                 LEFT JOIN (
                     SELECT interruption_id, arg_min(team, created_at) AS team,
-                           arg_min(product, created_at) AS product, arg_min(channel, created_at) AS channel
+                           arg_min(product, created_at) AS product, arg_min(channel, created_at) AS channel,
+                           arg_min(priority, created_at) AS priority
                     FROM ticket_facts WHERE interruption_id IS NOT NULL GROUP BY interruption_id
                 ) f ON f.interruption_id = i.id
             """
-            dims = "f.team, f.product, f.channel"
+            dims = "f.team, f.product, f.channel, f.priority"
         else:
-            first, dims = "", "NULL::VARCHAR AS team, NULL::VARCHAR AS product, NULL::VARCHAR AS channel"
+            first, dims = (
+                "",
+                ", ".join(f"NULL::VARCHAR AS {name}" for name in ("team", "product", "channel", "priority")),
+            )
         hours = seconds_between("i.interrupted_at", "i.back_to_happy_at")
         return f"""
             CREATE OR REPLACE TEMP TABLE interruption_spans AS
@@ -176,12 +180,13 @@ def _interruption_spans_sql(tables: frozenset[str]) -> str | None:
     several = seconds_between("min(created_at)", "max(resolved_at)")
     return f"""
         CREATE OR REPLACE TEMP TABLE interruption_spans AS
-        SELECT account_id, resolved_at AS ended_at, {one} / 3600.0 AS hours, team, product, channel, segment
+        SELECT account_id, resolved_at AS ended_at, {one} / 3600.0 AS hours, team, product, channel, priority,
+               segment
         FROM ticket_facts WHERE interruption_id IS NULL AND resolved_at IS NOT NULL
         UNION ALL
         SELECT arg_min(account_id, created_at), max(resolved_at), {several} / 3600.0,
                arg_min(team, created_at), arg_min(product, created_at), arg_min(channel, created_at),
-               arg_min(segment, created_at)
+               arg_min(priority, created_at), arg_min(segment, created_at)
         FROM ticket_facts WHERE interruption_id IS NOT NULL
         GROUP BY interruption_id
         HAVING count(*) = count(resolved_at)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from metrics import derived, records, scoring
+from metrics import derived, periods, records, scoring
 from metrics.aggregation import Window
 from metrics.definitions import CATEGORIES, METRICS
 from metrics.measure import Context, measure
@@ -22,42 +22,56 @@ from metrics.models import (
     Scorecard,
     add_months,
 )
-from metrics.store import OrganisationStore
+from metrics.store import FALLBACK_TIME_COLUMNS, OrganisationStore
 
 TimeRange = tuple[datetime, datetime] | None
 
 
 def default_period(store: OrganisationStore, today: date | None = None) -> Period:
-    """The last three full calendar months covered by the data (or before `today` when there is none)."""
-    return _default_period(store.time_range(), today)
+    """The default period (see `metrics.periods`): the latest full months holding representative data."""
+    return periods.default_period(store.time_range(), monthly_volumes(store), today).period
 
 
-def _default_period(time_range: TimeRange, today: date | None = None) -> Period:
-    if time_range is None:
-        if today is None:
-            raise ValueError("the data holds no activity; pass a period")
-        return Period.last_full_months(today)
-    latest = time_range[1]
-    # Data that reaches the last day of a month covers that month.
-    return Period.last_full_months((latest + timedelta(days=1)).date())
+def monthly_volumes(store: OrganisationStore) -> periods.Volumes:
+    """Records per calendar month in the organisation's time zone, as `metrics.periods` weighs months by:
+    tickets resolved, else tickets created, else the other activity times."""
+    tables = store.tables
+    sources: list[tuple[str, str]] = []
+    unit = "records"
+    created_until = last_created = None
+    with store.cursor() as cursor:
+        if "tickets" in tables:
+            row = cursor.execute(
+                "SELECT count(resolved_at), count(created_at), min(created_at), max(created_at) FROM tickets"
+            ).fetchone()
+            if row and row[1]:
+                allowance = periods.creation_allowance(row[2], row[3], int(row[1]))
+                last_created = _as_date(row[3])
+                created_until = _as_date(row[3] + allowance) + timedelta(days=1)
+            if row and row[0]:
+                sources, unit = [("tickets", "resolved_at")], "resolved tickets"
+            elif row and row[1]:
+                sources, unit = [("tickets", "created_at")], "tickets created"
+        if not sources:
+            sources = [(table, column) for table, column in FALLBACK_TIME_COLUMNS if table in tables]
+        if not sources:
+            return periods.Volumes({}, unit, created_until, last_created)
+        parts = " UNION ALL ".join(
+            f'SELECT date_trunc(\'month\', "{column}") AS month FROM {table} WHERE "{column}" IS NOT NULL'
+            for table, column in sources
+        )
+        rows = cursor.execute(f"SELECT month, count(*) FROM ({parts}) GROUP BY month").fetchall()
+    per_month = {_as_date(month): int(count) for month, count in rows}
+    return periods.Volumes(per_month, unit, created_until, last_created)
+
+
+def _as_date(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
 
 
 def _first_full_month(time_range: tuple[datetime, datetime]) -> date:
     first_day = time_range[0].date()
     return first_day if first_day.day == 1 else add_months(first_day, 1)
-
-
-def _baseline_period(time_range: TimeRange, period: Period) -> Period | None:
-    """The organisation's first full window of the period's length, if it ends before the period starts."""
-    if time_range is None:
-        return None
-    start = _first_full_month(time_range)
-    months = period.month_count()
-    if period.start.day == 1 and period.end.day == 1 and months > 0:
-        baseline = Period(start, add_months(start, months))
-    else:
-        baseline = Period(start, start + timedelta(days=period.days))
-    return baseline if baseline.end <= period.start else None
 
 
 def trend_months(time_range: TimeRange, period: Period) -> list[Period]:
@@ -91,18 +105,28 @@ def compute_scorecard(
     period: Period | None = None,
     *,
     min_group_size: int = 5,
+    baseline: Period | None = None,
     by: Dimension | None = None,
 ) -> Scorecard:
-    """Compute every defined metric for `period` (default: the last three full months of data).
+    """Compute every defined metric for `period` against `baseline` (defaults: see `metrics.periods`).
 
+    Without a period, the latest full months holding representative data; without a baseline, the
+    organisation's first representative window of the period's length, else (short history) a fallback
+    window just before the period, whose statuses are provisional.
     With `by` (team, product, channel or segment) each metric also lists its groups for the period; groups
     smaller than `min_group_size` are suppressed (see `metrics.drilldown`).
     """
     if by is not None and by not in records.DIMENSIONS:
         raise ValueError(f"cannot drill down by {by!r}; choose one of {', '.join(records.DIMENSIONS)}")
     time_range = store.time_range()
-    period = period or _default_period(time_range)
-    baseline = _baseline_period(time_range, period)
+    volumes = monthly_volumes(store)
+    if period is None:
+        chosen = periods.default_period(time_range, volumes)
+        period, period_reason = chosen.period, chosen.reason
+    else:
+        period_reason = f"Given: {period}."
+    chosen_baseline = periods.baseline_for(time_range, volumes, period, baseline)
+    baseline = chosen_baseline.period
     # One cursor per scorecard: its temporary tables (ticket_facts, ...) go when it is closed.
     with store.cursor() as cursor:
         zone = time_zone(cursor)
@@ -113,8 +137,12 @@ def compute_scorecard(
         windows += [_window(f"month:{month.start:%Y-%m}", month, zone) for month in months]
         for statement in records.prepare_sql(store.tables, as_of=midnight(period.end, zone)):
             cursor.execute(statement)
-        values = _measure_all(Context(cursor, store.tables, windows, min_group_size, by))
+        kinds = _event_kinds(cursor, store.tables)
+        values = _measure_all(Context(cursor, store.tables, windows, min_group_size, by, kinds))
     values = {metric.id: values[metric.id] for metric in METRICS if metric.id in values}  # scorecard order
+    if chosen_baseline.kind == "fallback":
+        for value in values.values():
+            value.provisional = value.compared_with == "baseline"
     baseline_window = next((window for window in windows if window.name == "baseline"), None)
     for metric in METRICS:
         if metric.aggregation == "readiness":
@@ -124,6 +152,9 @@ def compute_scorecard(
     return Scorecard(
         period=PeriodModel(start=period.start, end=period.end),
         baseline_period=PeriodModel(start=baseline.start, end=baseline.end) if baseline else None,
+        period_reason=period_reason,
+        baseline_kind=chosen_baseline.kind,
+        baseline_reason=chosen_baseline.reason,
         categories=[
             _category(category.id, category.name, category.focus_pct, values) for category in CATEGORIES
         ],
@@ -142,6 +173,14 @@ def compute_scorecard(
             else None
         ),
     )
+
+
+def _event_kinds(cursor: duckdb.DuckDBPyConnection, tables: frozenset[str]) -> frozenset[str]:
+    """The event kinds the data holds at all (a metric counting kinds it lacks has no data, not 0)."""
+    if "ticket_events" not in tables:
+        return frozenset()
+    rows = cursor.execute("SELECT DISTINCT lower(kind) FROM ticket_events WHERE kind IS NOT NULL").fetchall()
+    return frozenset(str(row[0]) for row in rows)
 
 
 def _measure_all(context: Context) -> dict[str, MetricValue]:
@@ -173,7 +212,7 @@ def _category(category_id: str, name: str, focus_pct: int, values: dict[str, Met
         name=name,
         focus_pct=focus_pct,
         score=score,
-        status=scoring.status_for_score(score),
+        status=scoring.category_status(score, any(metric.value is not None for metric in metrics)),
         coverage=Coverage(with_data=sum(metric.value is not None for metric in metrics), total=len(metrics)),
         metrics=metrics,
         note=scoring.category_note(left_out),

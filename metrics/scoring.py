@@ -48,6 +48,14 @@ def status_for_score(score: float | None) -> Status:
     return "weak"
 
 
+def category_status(score: float | None, has_values: bool) -> Status:
+    """A category's status: from its score, else `no baseline` while its measures have values that cannot
+    be judged yet, else `no data`."""
+    if score is None and has_values:
+        return "no baseline"
+    return status_for_score(score)
+
+
 def category_score(scores: list[float | None]) -> float | None:
     """Mean of the metric scores that exist (focus % is never a weight)."""
     present = [score for score in scores if score is not None]

@@ -19,6 +19,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["num"] = format_number
+    env.filters["value"] = format_value
     return env
 
 
@@ -28,7 +29,46 @@ def format_number(value: float | int | None, digits: int = 1) -> str:
         return "n/a"
     if float(value).is_integer():
         return f"{int(value):,}"
-    return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{value:,.{digits}f}"
+    # only decimals lose their trailing zeros: 39.6 with no decimals is "40", not "4"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: Units read as "72 / 100": scores on a closed scale, keyed by the unit the metric carries.
+_SCALE_MAXIMA: dict[str, str] = {"points (0-100)": "100", "0-100": "100", "1-7": "7", "1-5": "5"}
+#: Counts per ticket (hand-offs, interactions) read as "0.97 hand-offs per ticket".
+_PER_TICKET_UNITS = frozenset({"hand-offs", "interactions"})
+#: Time units that lose their plural for exactly one ("1 hour").
+_SINGULAR = {"hours": "hour", "days": "day", "minutes": "minute", "weeks": "week"}
+
+
+def format_value(value: float | int | None, unit: str, digits: int = 2) -> str:
+    """A metric's value with its unit as people write it: "72%", "72 / 100", "0.97 hand-offs per ticket",
+    "+27 NPS", "5.6 : 1", "36.7 hours"; "n/a" when there is no value."""
+    if value is None:
+        return "n/a"
+    number = format_number(value, digits)
+    if unit == "%":
+        return f"{number}%"
+    if unit in _SCALE_MAXIMA:
+        return f"{number} / {_SCALE_MAXIMA[unit]}"
+    if unit == "NPS points":
+        return f"{'+' if value > 0 else ''}{number} NPS"
+    if unit == "ratio":
+        return f"{number} : 1"
+    if unit in _PER_TICKET_UNITS:
+        return f"{number} {unit} per ticket"
+    if value == 1 and unit in _SINGULAR:
+        return f"{number} {_SINGULAR[unit]}"
+    return f"{number} {unit}".rstrip()
+
+
+def format_difference(change: float, unit: str, digits: int = 2) -> str:
+    """The size of a change as people write it: "6.4 points" on a percentage, a score scale or NPS (never
+    "6.4 / 100"), else the value with its unit ("0.48 hand-offs per ticket", "7.6 hours")."""
+    if unit == "%" or unit in _SCALE_MAXIMA or unit == "NPS points":
+        return f"{format_number(abs(change), digits)} points"
+    return format_value(abs(change), unit, digits)
 
 
 def render(name: str, **context: Any) -> str:

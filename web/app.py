@@ -22,6 +22,7 @@ from advisor.errors import (
     InvalidTransition,
     RecommendationNotFound,
     StateUnavailable,
+    UnknownPractice,
     UserConflict,
     UserNotFound,
 )
@@ -30,7 +31,7 @@ from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from advisor.users import UserStore
 from knowledge.errors import InvalidQuery, KnowledgeError, UnknownDocument
-from metrics.errors import InvalidPeriod, MetricsError
+from metrics.errors import InvalidPeriod, MetricsError, UnknownMetric
 from web import csrf_multipart
 from web.rendering import STATIC_DIR, build_templates
 from web.routes import (
@@ -41,6 +42,8 @@ from web.routes import (
     chat_pages,
     data_api,
     data_pages,
+    diagnosis_api,
+    diagnosis_pages,
     knowledge_pages,
     pages,
     recommendation_pages,
@@ -112,6 +115,8 @@ def create_app(
         chat_pages,
         pages,
         recommendation_pages,
+        diagnosis_api,
+        diagnosis_pages,
         scorecard_pages,
         knowledge_pages,
         data_pages,
@@ -144,7 +149,15 @@ def create_app(
 
 def _status_for(error: Exception) -> int:
     """HTTP status for a domain error: what the client asked cannot be done, or the state is unavailable."""
-    if isinstance(error, RecommendationNotFound | ConversationNotFound | UserNotFound | UnknownDocument):
+    if isinstance(
+        error,
+        RecommendationNotFound
+        | ConversationNotFound
+        | UserNotFound
+        | UnknownDocument
+        | UnknownMetric
+        | UnknownPractice,
+    ):
         return 404
     if isinstance(error, InvalidTransition | UserConflict):
         return 409

@@ -10,7 +10,8 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from prompts import format_number
+from advisor.reading import reading_label
+from prompts import format_number, format_value
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -44,6 +45,8 @@ def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_page_context])
     templates.env.filters["markdown"] = markdown_html
     templates.env.filters["number"] = format_number
+    templates.env.filters["metric_value"] = format_value
+    templates.env.filters["reading"] = reading_label
     templates.env.globals["csrf_field"] = csrf_field
     templates.env.globals["csrf_token"] = csrf_token
     return templates

@@ -2,6 +2,7 @@
 
 from advisor.cli import (
     advisor_commands,
+    diagnose_commands,
     import_commands,
     knowledge_commands,
     metrics_commands,
@@ -13,6 +14,7 @@ from advisor.cli.app import app
 __all__ = [
     "advisor_commands",
     "app",
+    "diagnose_commands",
     "import_commands",
     "knowledge_commands",
     "metrics_commands",

@@ -9,25 +9,44 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markdown import Markdown
 
-from advisor.cli.app import advisor_with, app, clean_errors, console, parse_period, print_json, settings_with
+from advisor.cli.app import (
+    BaselineOption,
+    PeriodOption,
+    advisor_with,
+    app,
+    clean_errors,
+    console,
+    parse_period,
+    print_json,
+    settings_with,
+)
 from advisor.composition import build_advisor, build_users
+from advisor.reading import reading_label
 from advisor.settings import is_loopback_host
 
 
 @app.command("next-steps")
 def next_steps(
     data_dir: Annotated[Path, typer.Argument(help="organisation data folder")],
-    period: Annotated[
-        str | None, typer.Option(help="START..END, END excluded (default: last 3 full months)")
-    ] = None,
+    period: PeriodOption = None,
+    baseline: BaselineOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Rank the smartest next steps for the weak metrics."""
+    """Rank the smartest next steps for the weak metrics, then the metrics to measure next."""
     with clean_errors():
-        recommendations = advisor_with(data_dir=data_dir).next_steps(parse_period(period))
+        advisor = advisor_with(data_dir=data_dir)
+        chosen, against = parse_period(period), parse_period(baseline)
+        recommendations = advisor.next_steps(chosen, baseline=against)
+        gaps = advisor.measure_next(chosen, baseline=against)
     if as_json:
-        print_json({"recommendations": [rec.model_dump(mode="json") for rec in recommendations]})
+        print_json(
+            {
+                "recommendations": [rec.model_dump(mode="json") for rec in recommendations],
+                "measure_next": [gap.model_dump(mode="json") for gap in gaps],
+            }
+        )
         return
     if not recommendations:
         console.print("No weak or worsening metric: nothing to push now.")
@@ -36,6 +55,11 @@ def next_steps(
             f"[bold]{rec.rank}. {rec.title}[/bold] [dim]({rec.practice_id}, {rec.level}, effort {rec.effort})[/dim]"
         )
         console.print(f"   {rec.why}", highlight=False)
+    if gaps:
+        console.print("\n[bold]Measure next[/bold] (cannot be judged yet; never ranked above a weakness)")
+    for gap in gaps:
+        start = f" Start with: {gap.practice_title} ({gap.practice_id})." if gap.practice_id else ""
+        console.print(f"   - {gap.reason}{start}", highlight=False)
 
 
 @app.command()
@@ -87,16 +111,22 @@ def serve(
 def ask(
     question: Annotated[str, typer.Argument(help="a question for the advisor")],
     data: Annotated[Path | None, typer.Option("--data", help="organisation data folder")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the answer as JSON, as POST /api/chat returns it")
+    ] = False,
 ) -> None:
-    """Ask the advisor one question and print its cited answer."""
+    """Ask the advisor one question and print its cited answer, and how it read the question."""
     with clean_errors():
         advisor = advisor_with(data_dir=data)
         advisor.ensure_index()
         answer = advisor.chat(question)
-    console.print(answer.answer, highlight=False, markup=False)
+    if as_json:
+        print_json(answer.model_dump(mode="json"))
+        return
+    if answer.understood is not None:
+        console.print(f"Reading this as: {reading_label(answer.understood)}\n", highlight=False, markup=False)
+    console.print(Markdown(answer.answer))
     if answer.citations:
         console.print("\nSources:")
         for citation in answer.citations:
-            console.print(
-                f"  [{citation.id}] {citation.title} ({citation.kind})", highlight=False, markup=False
-            )
+            console.print(f"  {citation.title}: {citation.url}", highlight=False, markup=False)

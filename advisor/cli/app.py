@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,16 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+#: The period and baseline options every command that judges metrics takes.
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(help="START..END, END excluded (default: the latest full months of representative data)"),
+]
+BaselineOption = Annotated[
+    str | None,
+    typer.Option(help="START..END to judge against (default: the first window of the period's length)"),
+]
 
 
 @contextmanager

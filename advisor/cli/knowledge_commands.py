@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.cli.app import advisor_with, app, clean_errors, console, errors, print_json
+from advisor.understanding_eval import FACETS, read_questions, score_readings
 from knowledge.errors import InvalidDocument, InvalidQuery
 from knowledge.index import Progress as ProgressCallback
 from knowledge.index import validate_query
@@ -30,7 +31,8 @@ from knowledge.models import DOCUMENT_KINDS, FeedbackKind, Hit, SearchFilters, S
 from knowledge.query_files import QueryLine, parse_queries, read_qrels, read_queries
 
 eval_app = typer.Typer(
-    help="Measure the advisor: retrieval quality of the knowledge index.", no_args_is_help=True
+    help="Measure the advisor: retrieval quality of the knowledge index, and how the chat reads questions.",
+    no_args_is_help=True,
 )
 app.add_typer(eval_app, name="eval")
 
@@ -260,3 +262,41 @@ def eval_retrieval(
             metric, *[f"[bold]{value:.3f}[/bold]" if value == best else f"{value:.3f}" for value in values]
         )
     console.print(table)
+
+
+@eval_app.command("chat")
+def eval_chat(
+    questions: Annotated[
+        Path,
+        typer.Option("--questions", help='JSON lines {"id", "question", "expect": {intent, metrics, ...}}'),
+    ],
+    data: Annotated[Path | None, typer.Option("--data", help="organisation data folder")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON, with the questions read wrong")
+    ] = False,
+) -> None:
+    """The share of questions the chat reads as expected, per facet (intent, metrics, filters, by, period),
+    on the organisation's data (its team, product, channel and segment names, and the end of its data)."""
+    with clean_errors():
+        batch = read_questions(questions)
+        if not batch:
+            raise ValueError(f"{questions} holds no question")
+        advisor = advisor_with(data_dir=data)
+        scores = score_readings((item, advisor.understand(item.question)) for item in batch)
+    if as_json:
+        print_json(scores.as_json())
+        return
+    table = Table(title=f"chat understanding over {scores.questions} questions")
+    table.add_column("facet")
+    table.add_column("questions", justify="right")
+    table.add_column("read right", justify="right")
+    shares = scores.shares()
+    for facet in FACETS:
+        share = shares[facet]
+        table.add_row(facet, str(scores.checked[facet]), "-" if share is None else f"{share:.1%}")
+    table.add_row("[bold]all facets[/bold]", str(scores.questions), f"[bold]{shares['all'] or 0:.1%}[/bold]")
+    console.print(table)
+    for miss in scores.misses:
+        console.print(
+            f"  {miss['id']}: {miss['question']} (wrong: {', '.join(miss['wrong'])})", highlight=False
+        )

@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from advisor.cli.app import app, clean_errors, console, parse_period, print_json
+from advisor.cli.app import BaselineOption, PeriodOption, app, clean_errors, console, parse_period, print_json
 from advisor.settings import get_settings
 from metrics.models import MetricValue, Scorecard
 
-STATUS_STYLE = {"strong": "green", "watch": "yellow", "weak": "red", "no data": "dim"}
+STATUS_STYLE = {"strong": "green", "watch": "yellow", "weak": "red", "no baseline": "cyan", "no data": "dim"}
 
 
 class DrillDimension(StrEnum):
@@ -23,6 +23,7 @@ class DrillDimension(StrEnum):
     team = "team"
     product = "product"
     channel = "channel"
+    priority = "priority"
     segment = "segment"
 
 
@@ -30,6 +31,15 @@ class Size(StrEnum):
     small = "small"
     medium = "medium"
     large = "large"
+
+
+class DemoShape(StrEnum):
+    """How much of the demo organisation to write, cut the way real exports are (metrics/demo/shapes.py)."""
+
+    full = "full"
+    tickets_events = "tickets_events"
+    ten_weeks = "ten_weeks"
+    no_surveys = "no_surveys"
 
 
 @app.command("demo-data")
@@ -43,26 +53,63 @@ def demo_data(
         list[str] | None,
         typer.Option("--weakness", help="planted weakness (repeatable); default set if omitted"),
     ] = None,
+    shape: Annotated[
+        DemoShape,
+        typer.Option(
+            help="full (every table), tickets_events (tickets and events only), ten_weeks (the last ten "
+            "weeks of history), no_surveys (every table but surveys)"
+        ),
+    ] = DemoShape.full,
+    plant_in: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plant-in",
+            help="put a weakness in one group, WEAKNESS=DIMENSION:GROUP (repeatable), e.g. "
+            "handoffs=team:Platform Support; volume=team:Technical L2 grows a group's share of the work only",
+        ),
+    ] = None,
 ) -> None:
     """Write a fictional software company's support data, with planted weaknesses to find."""
     from metrics.demo import generate_demo
+    from metrics.demo.shapes import check_shape
 
     today = datetime.now(UTC).date()
     with clean_errors():
         manifest = generate_demo(
-            out_dir, end=date(today.year, today.month, 1), seed=seed, size=size.value, weaknesses=weakness
+            out_dir,
+            end=date(today.year, today.month, 1),
+            seed=seed,
+            size=size.value,
+            weaknesses=weakness,
+            shape=check_shape(shape.value),
+            plant_in=_plant_places(plant_in or []),
         )
     counts = ", ".join(f"{table} {count:,}" for table, count in manifest.counts.items())
     console.print(f"wrote {out_dir}: {counts}")
     console.print(f"planted weaknesses: {', '.join(manifest.weaknesses)}")
+    for name, (dimension, group) in manifest.plant_in.items():
+        console.print(f"planted {name} in {dimension} {group}")
+
+
+def _plant_places(texts: list[str]) -> dict[str, tuple[str, str]]:
+    """`handoffs=team:Platform Support` as {"handoffs": ("team", "Platform Support")}."""
+    places = {}
+    for text in texts:
+        name, _, place = text.partition("=")
+        dimension, _, group = place.partition(":")
+        if not (name.strip() and dimension.strip() and group.strip()):
+            raise typer.BadParameter(
+                f"{text!r} must look like handoffs=team:Platform Support", param_hint="--plant-in"
+            )
+        places[name.strip()] = (dimension.strip(), group.strip())
+    return places
 
 
 @app.command()
 def scorecard(
     data_dir: Annotated[Path, typer.Argument(help="organisation data folder")],
-    period: Annotated[
-        str | None, typer.Option(help="START..END, END excluded (default: last 3 full months)")
-    ] = None,
+    period: PeriodOption = None,
+    baseline: BaselineOption = None,
     by: Annotated[
         DrillDimension | None,
         typer.Option(help="drill down by team, product, channel or segment (small groups are hidden)"),
@@ -77,6 +124,7 @@ def scorecard(
         result = compute_scorecard(
             open_store(data_dir),
             parse_period(period),
+            baseline=parse_period(baseline),
             min_group_size=get_settings().min_group_size,
             by=by.value if by else None,
         )
@@ -91,7 +139,12 @@ def scorecard(
 def _print_scorecard(result: Scorecard) -> None:
     table = Table(title=f"OCMF scorecard {result.period.start}..{result.period.end}")
     for column in ("category", "metric", "value", "reference", "status", "n"):
-        table.add_column(column, justify="right" if column in {"value", "n"} else "left")
+        # The metric's name keeps its words together ("C6 Hand-offs per ticket") on a narrow terminal.
+        table.add_column(
+            column,
+            justify="right" if column in {"value", "n"} else "left",
+            min_width=14 if column == "metric" else None,
+        )
     for category in result.categories:
         score = "-" if category.score is None else f"{category.score:.0f}"
         table.add_row(
@@ -112,15 +165,18 @@ def _print_scorecard(result: Scorecard) -> None:
                 reference = f"[dim]{metric.note}[/dim]"
             value = "-" if metric.value is None else f"{metric.value:g} {metric.unit}"
             style = STATUS_STYLE[metric.status]
+            status = f"{metric.status} (provisional)" if metric.provisional else metric.status
             table.add_row(
                 "",
                 f"{metric.id} {metric.name}",
                 value,
                 reference,
-                f"[{style}]{metric.status}[/{style}]",
+                f"[{style}]{status}[/{style}]",
                 f"{metric.n:,}",
             )
     console.print(table)
+    console.print(f"Period: {result.period_reason}", style="dim", highlight=False)
+    console.print(f"Baseline: {result.baseline_reason}", style="dim", highlight=False)
 
 
 def _format_value(metric: MetricValue, value: float | None) -> str:

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from advisor.cli.app import advisor_with, app, clean_errors, console, parse_period, print_json
+from advisor.cli.app import (
+    PeriodOption,
+    advisor_with,
+    app,
+    clean_errors,
+    console,
+    parse_period,
+    print_json,
+)
 from advisor.models import RecommendationStatus, TrackedRecommendation
 from advisor.outcomes import describe_outcome
 
@@ -71,9 +79,7 @@ def list_recommendations(
 
 @recommendations_app.command("propose")
 def propose(
-    period: Annotated[
-        str | None, typer.Option(help="START..END, END excluded (default: last 3 full months)")
-    ] = None,
+    period: PeriodOption = None,
     actor: ActorOption = None,
     at: AtOption = None,
 ) -> None:

@@ -43,6 +43,23 @@ Each worsens linearly from the first day of the fourth month before `end` (for `
 - ``engagement`` (E1, employee): engagement pulse scores (0-100) fall by up to 24 points.
 - ``self_service`` (C4, customer): sessions on their own fall by up to 40% and help less often (95% to
   55%), and customers who open a ticket tried up to 1.6 more failed sessions first.
+
+Planted in one group
+--------------------
+``plant_in`` moves a weakness from its default place into one group, so a diagnosis can be checked to find it
+there: ``{"handoffs": ("team", "Platform Support")}`` (the bounces happen only on that team's tickets),
+``{"csat": ("channel", "chat")}`` or ``{"knowledge_reuse": ("product", "Ledger")}``, by team, product,
+channel, priority or segment. ``{"volume": ("team", "Technical L2")}`` plants no weakness: up to half of the
+tickets move into that group over the same ramp, so it grows while nothing about it gets worse (a pure mix
+change; Technical L2, where every ticket is escalated, then raises the hand-offs per ticket by mix alone).
+Without ``plant_in`` the output is byte-identical to before (it draws no extra random numbers).
+
+Shapes of real exports
+----------------------
+``shape`` cuts the organisation the way real exports come (``metrics.demo.shapes``): ``full`` (the default,
+unchanged), ``tickets_events`` (only tickets and ticket_events, like a help-desk audit log), ``no_surveys``
+(every table but surveys) and ``ten_weeks`` (only the last 70 days of history; the weaknesses then worsen over
+the last six weeks instead of four months, so the first weeks are the healthy reference).
 """
 
 from metrics.demo.catalog import DEFAULT_WEAKNESSES, PLANTED_WEAKNESSES, SIZES, PlantedWeakness

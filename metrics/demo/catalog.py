@@ -162,3 +162,25 @@ INITIATIVES: tuple[tuple[str, str, float, str, bool | None], ...] = (
     ("Help-centre redesign", "knowledge", 0.65, "active", True),
     ("Billing Desk queue review", "cross-functional", 0.97, "planned", None),
 )
+
+#: The groups a weakness can be planted in (`generate_demo(plant_in=...)`), by dimension of a ticket.
+PLANT_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "team": TEAMS,
+    "product": PRODUCTS,
+    "channel": CHANNELS,
+    "priority": PRIORITIES,
+    "segment": SEGMENTS,
+}
+#: Weaknesses that can sit in one group (the others are not about tickets), with where they sit by default.
+PLANTABLE_IN: dict[str, tuple[str, str] | None] = {
+    "handoffs": ("team", "Billing Desk"),
+    "csat": ("product", "Payroll"),
+    "knowledge_reuse": None,
+}
+#: Not a weakness: a group whose share of the tickets grows over the ramp while nothing about it gets worse
+#: (a pure mix change), `plant_in={VOLUME: ("team", "Technical L2")}`.
+VOLUME = "volume"
+#: Dimensions a volume change can be planted in (an account's segment is fixed when it signs).
+VOLUME_DIMENSIONS: tuple[str, ...] = ("team", "product", "channel", "priority")
+#: Share of the tickets moved into the growing group by the end of the ramp.
+VOLUME_SHIFT = 0.5

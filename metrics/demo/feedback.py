@@ -64,7 +64,15 @@ def surveys_table(
     csat = _answered(rng, scenario, tickets, CSAT_RESPONSE_RATE)
     csat_at = tickets.resolved[csat] + loglogistic(rng.random(len(csat)), 3.0 * HOUR, 1.5).astype(np.int64)
     # Planted: Payroll customers are less and less satisfied.
-    severity = scenario.severity("csat", csat_at) * (tickets.product[csat] == CSAT_PRODUCT)
+    groups = {
+        "team": tickets.team[csat],
+        "product": tickets.product[csat],
+        "channel": tickets.channel[csat],
+        "priority": tickets.priority[csat],
+        "segment": book.segment[tickets.account[csat]],
+    }
+    payroll = tickets.product[csat] == CSAT_PRODUCT
+    severity = scenario.severity("csat", csat_at) * scenario.planted_in("csat", payroll, groups)
     happy = balanced_uniform(rng, csat_at, tickets.product[csat]) < CSAT_SATISFIED - CSAT_DROP * severity
     csat_score = np.where(
         happy,

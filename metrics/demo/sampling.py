@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,10 @@ class Scenario:
     months: int
     scale: Scale
     weaknesses: frozenset[str]
+    #: Where planted weaknesses start to worsen (default: four months before the end).
+    ramp_from: dt.date | None = None
+    #: Weaknesses (and `volume`) planted in one group: name -> (dimension, code of the group).
+    plant_in: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def start(self) -> int:
@@ -58,12 +62,25 @@ class Scenario:
 
     @property
     def ramp_start(self) -> int:
-        """Where planted weaknesses start to worsen: four months before the end."""
-        return epoch_seconds(add_months(self.end_date, -4))
+        """Where planted weaknesses start to worsen: `ramp_from`, or four months before the end."""
+        return epoch_seconds(self.ramp_from or add_months(self.end_date, -4))
 
     def month_starts(self) -> list[dt.date]:
         """First day of each month in the window, plus the end."""
         return [add_months(self.start_date, offset) for offset in range(self.months + 1)]
+
+    def planted_in(self, weakness: str, default: Bools, groups: Mapping[str, Ints]) -> Bools:
+        """Where `weakness` sits: the group it was planted in (`groups` holds each record's codes per
+        dimension), else `default`."""
+        if weakness not in self.plant_in:
+            return default
+        dimension, code = self.plant_in[weakness]
+        return np.asarray(groups[dimension] == code, dtype=np.bool_)
+
+    def ramp(self, at: Ints) -> Floats:
+        """0 before the ramp, rising linearly to 1 at the end (whatever is planted)."""
+        progress = (at - self.ramp_start) / float(self.end - self.ramp_start)
+        return np.clip(progress, 0.0, 1.0).astype(np.float64)
 
     def severity(self, weakness: str, at: Ints) -> Floats:
         """0 before the ramp (or when `weakness` is not planted), rising linearly to 1 at the end."""

@@ -21,6 +21,8 @@ from metrics.demo.catalog import (
     TEAM_SHARES,
     TEAMS,
     TECHNICAL_L2,
+    VOLUME,
+    VOLUME_SHIFT,
 )
 from metrics.demo.output import build_table, id_column, labels, refs, times
 from metrics.demo.sampling import (
@@ -171,9 +173,20 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
     contacts = _contacts(rng, scenario, book)
     order = np.argsort(contacts.created, kind="stable")
     created = contacts.created[order]
-    team = contacts.team[order]
-    priority = contacts.priority[order]
-    channel = contacts.channel[order]
+    account = contacts.account[order]
+    groups = {
+        "team": contacts.team[order],
+        "product": contacts.product[order],
+        "channel": contacts.channel[order],
+        "priority": contacts.priority[order],
+    }
+    if VOLUME in scenario.plant_in:
+        # Planted: one group takes a growing share of the work; nothing about it gets worse (pure mix).
+        dimension, code = scenario.plant_in[VOLUME]
+        moved = rng.random(len(created)) < VOLUME_SHIFT * scenario.ramp(created)
+        groups[dimension] = np.where(moved, code, groups[dimension])
+    team, priority, channel = groups["team"], groups["priority"], groups["channel"]
+    groups["segment"] = book.segment[account]
     n = len(created)
 
     u_handoff = balanced_uniform(rng, created, team)
@@ -183,7 +196,8 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
         pick_codes(u_handoff, HANDOFF_SHARES),
     )
     # Planted: Billing Desk bounces more and more tickets to other teams and back.
-    bounce_rate = BOUNCES * scenario.severity("handoffs", created) * (team == BILLING_DESK)
+    bouncing = scenario.planted_in("handoffs", team == BILLING_DESK, groups)
+    bounce_rate = BOUNCES * scenario.severity("handoffs", created) * bouncing
     extra = rng.poisson(bounce_rate).astype(np.int64)
     handoffs = handoffs + extra
 
@@ -203,7 +217,9 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
 
     # Planted: fewer tickets link an existing article, more create a new one; it falls at twice the pace
     # of the other weaknesses, so the last three months' reuse ratio drops below the 1:1 KCS floor.
+    everywhere = np.ones(n, dtype=np.bool_)
     reuse = np.minimum(1.0, 2.0 * scenario.severity("knowledge_reuse", created))
+    reuse = reuse * scenario.planted_in("knowledge_reuse", everywhere, groups)
     links = balanced_uniform(rng, created) < LINK_SHARE - 0.27 * reuse
     creates = balanced_uniform(rng, created) < CREATE_SHARE + 0.08 * reuse
     return TicketSet(
@@ -213,9 +229,9 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
         reopen_at=reopen_at,
         resolved=resolved,
         closed=closed,
-        account=contacts.account[order],
+        account=account,
         team=team,
-        product=contacts.product[order],
+        product=groups["product"],
         channel=channel,
         priority=priority,
         interruption=_number_groups(contacts.group[order]),

@@ -37,7 +37,8 @@ def test_scorecard_json_contract(demo_dir: Path) -> None:
     c6 = next(
         metric for category in data["categories"] for metric in category["metrics"] if metric["id"] == "C6"
     )
-    assert {"median", "p80", "mean"} <= c6["details"].keys()
+    # the headline is the mean per ticket (issue 10); the share with one, median and p80 are details
+    assert {"share_with_handoff_pct", "median", "p80"} <= c6["details"].keys()
 
 
 def test_scorecard_text_is_a_table(demo_dir: Path) -> None:
@@ -64,6 +65,30 @@ def test_next_steps_json_contract(
     assert len(first["metrics"][0]["trend"]) == 6
     # the small demo plants hand-offs, CSAT and competency: the first step targets one of them
     assert set(recommendations[0]["targets"]) & {"C6", "C1b", "E4"}
+
+
+def test_next_steps_rank_weaknesses_and_list_data_gaps_to_measure_next(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(settings.index_dir))
+    org = tmp_path / "org"
+    code, output = run(
+        "demo-data", str(org), "--size", "small", "--seed", "3", "--weakness", "handoffs", "--shape",
+        "tickets_events",
+    )  # fmt: skip
+    assert code == 0, output
+    assert sorted(path.name for path in org.glob("*.csv")) == ["ticket_events.csv", "tickets.csv"]
+    code, output = run("next-steps", str(org), "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    gaps = {gap["metric_id"]: gap for gap in data["measure_next"]}
+    # no surveys: CSAT is to be measured next, with the practice that starts it, and no step targets it
+    assert gaps["C1b"]["availability"] == "missing_tables" and gaps["C1b"]["practice_id"]
+    targets = {target for rec in data["recommendations"] for target in rec["targets"]}
+    assert targets and not targets & set(gaps)
+    assert "C6" in data["recommendations"][0]["targets"]
+    code, output = run("next-steps", str(org))
+    assert code == 0 and "Measure next" in output and "C1b" in output
 
 
 def test_index_then_search_json_contract(tmp_path: Path) -> None:
@@ -116,7 +141,10 @@ def test_the_installed_entry_point_asks_a_question(
              "ADVISOR_DATABASE_URL": f"sqlite:///{tmp_path}/state.db"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "Hand-offs per ticket" in result.stdout and "[metric:C6]" in result.stdout
+    assert "Reading this as: definition · Hand-offs per ticket" in result.stdout
+    assert (
+        "/scorecard/metrics/C6" in result.stdout and "[metric:C6]" not in result.stdout
+    )  # links, not raw ids
 
 
 def test_recommendations_commands_track_a_step(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from advisor import service
 from advisor.service import Advisor
+from metrics.models import Dimension
 
 
 def test_a_changed_data_folder_is_read_again(advisor: Advisor, demo_dir: Path, tmp_path: Path) -> None:
@@ -45,4 +46,4 @@ def test_warm_up_computes_the_scorecard_and_every_drill_down_once(
     advisor.warm_up()
     advisor.scorecard()
     advisor.scorecard(by="team")  # the first visitor's requests come from the cache
-    assert sorted(computed, key=str) == sorted([None, "team", "product", "channel", "segment"], key=str)
+    assert sorted(computed, key=str) == sorted([None, *get_args(Dimension)], key=str)

@@ -423,3 +423,113 @@ def test_unknown_weakness_is_refused_with_the_valid_names(tmp_path: Path) -> Non
 def test_end_must_be_the_first_day_of_a_month(tmp_path: Path, end: date) -> None:
     with pytest.raises(ValueError, match="first day of a month"):
         generate_demo(tmp_path, end=end, size="small")
+
+
+# --- shapes of real exports ---------------------------------------------------------------------------
+
+SHAPE_END = date(2026, 11, 1)
+TEN_WEEKS_CUT = "2026-08-23 00:00:00+00"  # SHAPE_END minus 70 days
+#: The first and the last four weeks of the ten-week window: the weakness grows from one to the other.
+FIRST_WEEKS = (TEN_WEEKS_CUT, "2026-09-20 00:00:00+00")
+LAST_WEEKS = ("2026-10-04 00:00:00+00", "2026-11-01 00:00:00+00")
+
+
+def load_present(folder: Path) -> duckdb.DuckDBPyConnection:
+    """Like `load`, for the tables a shaped demo wrote."""
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    for name in WRITTEN:
+        if (folder / f"{name}.csv").is_file():
+            columns = ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in TABLES[name].columns)
+            connection.execute(
+                f"CREATE TABLE {name} AS SELECT * FROM read_csv('{folder / name}.csv', header = true, "
+                f"columns = {{{columns}}})"
+            )
+    return connection
+
+
+def shaped(folder: Path, shape: str, weaknesses: list[str] | None = None) -> DemoManifest:
+    return generate_demo(
+        folder,
+        end=SHAPE_END,
+        seed=5,
+        size="small",
+        weaknesses=weaknesses,
+        months=12,
+        shape=shape,
+    )
+
+
+def test_the_full_shape_is_the_default_output(tmp_path: Path) -> None:
+    default = generate_demo(tmp_path / "default", end=SHAPE_END, seed=5, size="small", months=12)
+    full = shaped(tmp_path / "full", "full")
+    assert full.to_json() == default.to_json() and "shape" not in full.to_json()
+    for path in sorted((tmp_path / "default").iterdir()):
+        assert path.read_bytes() == (tmp_path / "full" / path.name).read_bytes(), path.name
+
+
+def test_tickets_events_writes_only_tickets_and_their_events(tmp_path: Path) -> None:
+    manifest = shaped(tmp_path / "org", "tickets_events", ["handoffs"])
+    shaped(tmp_path / "full", "full", ["handoffs"])
+    assert sorted(path.name for path in (tmp_path / "org").iterdir()) == [
+        "demo_manifest.json",
+        "ticket_events.csv",
+        "tickets.csv",
+    ]
+    assert set(manifest.counts) == {"tickets", "ticket_events"} and manifest.shape == "tickets_events"
+    for name in ("tickets.csv", "ticket_events.csv"):
+        assert (tmp_path / "org" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+
+
+def test_no_surveys_leaves_out_only_the_surveys(tmp_path: Path) -> None:
+    manifest = shaped(tmp_path / "org", "no_surveys")
+    written = {path.name for path in (tmp_path / "org").iterdir()}
+    assert written == {f"{name}.csv" for name in WRITTEN if name != "surveys"} | {"demo_manifest.json"}
+    assert "surveys" not in manifest.counts
+    assert json.loads((tmp_path / "org" / "demo_manifest.json").read_text())["shape"] == "no_surveys"
+
+
+def test_ten_weeks_keeps_ten_weeks_of_consistent_history(tmp_path: Path) -> None:
+    manifest = shaped(tmp_path / "org", "ten_weeks")
+    assert (manifest.start, manifest.end) == (date(2026, 8, 23), SHAPE_END)
+    db = load_present(tmp_path / "org")
+    assert scalar(db, "SELECT min(created_at) >= $1::TIMESTAMPTZ FROM tickets", (TEN_WEEKS_CUT,)) == 1
+    assert scalar(db, 'SELECT min("at") >= $1::TIMESTAMPTZ FROM surveys', (TEN_WEEKS_CUT,)) == 1
+    # every event, survey and session about a ticket refers to a ticket that was kept
+    for table in ("ticket_events", "surveys", "self_service_sessions"):
+        orphans = (
+            f"SELECT count(*) FROM {table} x "
+            "WHERE x.ticket_id IS NOT NULL AND x.ticket_id NOT IN (SELECT id FROM tickets)"
+        )
+        assert scalar(db, orphans) == 0, table
+    assert manifest.counts == {
+        name: int(scalar(db, f"SELECT count(*) FROM {name}")) for name in manifest.counts
+    }
+
+
+@pytest.fixture(scope="module")
+def ten_weeks_planted(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    folder = tmp_path_factory.mktemp("ten_weeks")
+    # medium over a short window: enough records that four weeks show the intended rates
+    generate_demo(
+        folder, end=SHAPE_END, seed=5, size="medium", weaknesses=list(PLANTED_WEAKNESSES), months=6,
+        shape="ten_weeks",
+    )  # fmt: skip
+    return load_present(folder)
+
+
+@pytest.mark.parametrize("weakness", [name for name in PLANTED_WEAKNESSES if name != "competency"])
+def test_a_weakness_planted_in_ten_weeks_grows_inside_them(
+    ten_weeks_planted: duckdb.DuckDBPyConnection, weakness: str
+) -> None:
+    """The first weeks are the healthy reference, the last ones show the weakness. (Time to competency is
+    left out: ten weeks hold too few peer-trust sign-offs to compare.)"""
+    sql, higher_is_better = METRICS[weakness]
+    first, last = scalar(ten_weeks_planted, sql, FIRST_WEEKS), scalar(ten_weeks_planted, sql, LAST_WEEKS)
+    relative = (last - first) / first
+    assert (relative if higher_is_better else -relative) < -0.15
+
+
+def test_an_unknown_shape_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="full, tickets_events, ten_weeks, no_surveys"):
+        shaped(tmp_path, "partial")

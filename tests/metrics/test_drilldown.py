@@ -61,8 +61,8 @@ def test_groups_are_listed_by_name_and_small_ones_suppressed(tmp_path: Path) -> 
     ]
     assert groups[2].note == "fewer than 5 people or records: suppressed"
     assert groups[3].note == "suppressed too, so that a smaller group cannot be worked out from the total"
-    # the whole organisation is still shown: 20 tickets, median of 0 0 ... 1 1 ... 3 3
-    assert (card.metric("C6").n, card.metric("C6").value) == (20, 0.0)
+    # the whole organisation is still shown: 20 tickets, mean hand-offs (6 * 1 + 2 * 3) / 20
+    assert (card.metric("C6").n, card.metric("C6").value) == (20, 0.6)
     assert card.drilldown is not None and card.drilldown.by == "team"
     assert "never ranked" in card.drilldown.note
 

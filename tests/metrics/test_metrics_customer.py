@@ -41,8 +41,9 @@ def test_nps_is_promoters_minus_detractors(tmp_path: Path) -> None:
     # 9 answers: 4 promoters, 3 detractors -> 100 * (4 - 3) / 9
     assert (result.n, result.value) == (9, 11.11)
     assert result.details == {"promoters_pct": 44.44, "detractors_pct": 33.33, "n": 9}
-    # no target and no baseline (all data is in March)
-    assert (result.status, result.availability) == ("no data", "no_baseline")
+    # no target and no baseline (all data is in March): a value that cannot be judged yet, not "no data"
+    assert (result.status, result.availability) == ("no baseline", "no_baseline")
+    assert result.note == "no baseline yet: no earlier data to compare with"
 
 
 def test_customer_composite_averages_nps_on_0_100_and_csat(tmp_path: Path) -> None:
@@ -99,8 +100,9 @@ def ticket_events() -> dict[str, list[dict[str, object]]]:
 def test_interactions_to_close_count_customer_and_agent_messages(tmp_path: Path) -> None:
     result = metric(write_tables(tmp_path, ticket_events()), "C5")
     # resolved in March: T1 3, T2 1, T3 0, T4 3 (also after its reopening) -> sorted 0 1 3 3
-    assert result.n == 4
-    assert result.details == {"median": 2.0, "p80": 3.0, "mean": 1.75}
+    # headline: the mean per ticket, 7 / 4 (issue 10); 3 of 4 tickets with at least one interaction
+    assert (result.n, result.value, result.unit) == (4, 1.75, "interactions per ticket")
+    assert result.details == {"share_with_interaction_pct": 75.0, "median": 2.0, "p80": 3.0, "n": 4}
 
 
 def test_reopen_rate_counts_resolved_tickets_reopened_at_least_once(tmp_path: Path) -> None:

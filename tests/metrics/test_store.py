@@ -56,20 +56,16 @@ def test_a_missing_folder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_default_period_is_the_last_three_full_months_covered(tmp_path: Path) -> None:
-    write_tables(
-        tmp_path,
-        {
-            "tickets": [
-                ticket("T1", "2025-12-10T08:00:00+00:00", "2025-12-11T08:00:00+00:00"),
-                ticket("T2", "2026-10-31T22:00:00+00:00", "2026-10-31T23:00:00+00:00"),
-            ]
-        },
-    )
+    # a ticket resolved every month from December 2025 to October 2026: a long, even history
+    months = ["2025-12"] + [f"2026-{month:02d}" for month in range(1, 11)]
+    tickets = [ticket(f"T{number}", f"{month}-10T08:00:00+00:00", f"{month}-11T08:00:00+00:00")
+               for number, month in enumerate(months)]  # fmt: skip
+    tickets.append(ticket("T-last", "2026-10-31T22:00:00+00:00", "2026-10-31T23:00:00+00:00"))
+    write_tables(tmp_path, {"tickets": tickets})
     # the data reaches the last day of October, so October is a full month
     assert default_period(open_store(tmp_path)) == Period(date(2026, 8, 1), date(2026, 11, 1))
-    write_tables(
-        tmp_path, {"tickets": [ticket("T1", "2025-12-10T08:00:00+00:00", "2026-11-21T08:00:00+00:00")]}
-    )
+    tickets[-1] = ticket("T-last", "2026-10-10T08:00:00+00:00", "2026-11-21T08:00:00+00:00")
+    write_tables(tmp_path, {"tickets": tickets})
     # part of November is not a full month
     assert default_period(open_store(tmp_path)) == Period(date(2026, 8, 1), date(2026, 11, 1))
 
@@ -106,7 +102,7 @@ def test_scorecard_keeps_the_json_contract(tmp_path: Path) -> None:
                 "details",
             } <= metric.keys()
             assert metric["direction"] in {"lower", "higher"}
-            assert metric["status"] in {"strong", "watch", "weak", "no data"}
+            assert metric["status"] in {"strong", "watch", "weak", "no baseline", "no data"}
 
 
 @pytest.mark.parametrize("text", ["2026-07-01", "2026-07-01..2026-13-01", "2026-10-01..2026-07-01", "x..y"])

@@ -43,7 +43,8 @@ def test_chat_api_answers_what_to_improve_with_citations(server_url: str) -> Non
     assert body["citations"], body
     practices = [citation for citation in body["citations"] if citation["kind"] == "practice"]
     assert practices and all(citation["url"] == f"/practices/{citation['id']}" for citation in practices)
-    assert f"[{practices[0]['id']}]" in body["answer"]
+    assert f"]({practices[0]['url']})" in body["answer"]  # sources are links in the text, not raw ids
+    assert f"[{practices[0]['id']}]" not in body["answer"]
     follow_up = httpx.post(
         f"{server_url}/api/chat",
         json={
@@ -54,7 +55,7 @@ def test_chat_api_answers_what_to_improve_with_citations(server_url: str) -> Non
     ).json()
     assert follow_up["conversation_id"] == body["conversation_id"]
     assert follow_up["citations"]
-    assert all(citation["id"] in follow_up["answer"] for citation in follow_up["citations"])
+    assert all(f"]({citation['url']})" in follow_up["answer"] for citation in follow_up["citations"])
 
 
 def test_citation_links_resolve(server_url: str) -> None:
@@ -132,3 +133,12 @@ def test_the_api_docs_are_served_without_any_outside_address(server_url: str) ->
     for source in sources:
         assert httpx.get(f"{server_url}{source}", timeout=30).status_code == 200, source
     assert httpx.get(f"{server_url}/redoc", timeout=30).status_code == 404  # ReDoc would need a CDN
+
+
+def test_next_steps_api_lists_what_to_measure_next_apart(server_url: str) -> None:
+    body = httpx.get(f"{server_url}/api/next-steps", timeout=60).json()
+    assert body["recommendations"] and isinstance(body["measure_next"], list)
+    gaps = {gap["metric_id"] for gap in body["measure_next"]}
+    assert all(not set(rec["targets"]) & gaps for rec in body["recommendations"])
+    # the small demo plants hand-offs, CSAT and time to competency: the first step targets one of them
+    assert set(body["recommendations"][0]["targets"]) & {"C6", "C1b", "E4"}

@@ -46,9 +46,12 @@ def test_scorecard_charts_drill_down_and_metric_page(browser: webdriver.Chrome, 
     href = urlsplit(why.get_attribute("href") or "")
     assert href.path == "/" and parse_qs(href.query) == {"ask": ["Why is C6 Hand-offs per ticket weak?"]}
 
-    # Drill down by team with the keyboard alone: Tab from the period field to the select, pick, Tab, Enter.
+    # Drill down by team with the keyboard alone: Tab from the period field past the baseline field to the
+    # select, pick, Tab, Enter.
     browser.find_element(By.ID, "period").click()
     keys = ActionChains(browser)
+    keys.send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "baseline"
     keys.send_keys(Keys.TAB).perform()
     assert browser.switch_to.active_element.get_attribute("id") == "by"
     keys.send_keys(Keys.ARROW_DOWN).perform()
@@ -74,8 +77,16 @@ def test_scorecard_charts_drill_down_and_metric_page(browser: webdriver.Chrome, 
         "return Chart.getChart(document.getElementById('trend-C6')).data.datasets.map(d => d.label)"
     ) == ["C6 Hand-offs per ticket", "Baseline"]
     sections = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".sc-dimension h3")]
-    assert sections == ["By team", "By product", "By channel", "By segment"]
+    assert sections == ["By team", "By product", "By channel", "By priority", "By segment"]
     why = browser.find_element(By.CSS_SELECTOR, "a.sc-why")
     assert urlsplit(why.get_attribute("href") or "").path == "/"
     screenshot(browser, "metric-C6")
+    assert accessibility_violations(browser) == []
+
+    # Short history before a chosen period: a fallback baseline, statuses marked provisional, still accessible.
+    browser.get(f"{server_url}/scorecard?period=2025-01-01..2025-04-01")
+    assert wait_for_charts(browser) >= 1
+    badges = browser.find_elements(By.CSS_SELECTOR, ".badge-provisional")
+    assert badges and all(badge.text.endswith(", provisional") for badge in badges)
+    screenshot(browser, "scorecard-provisional")
     assert accessibility_violations(browser) == []

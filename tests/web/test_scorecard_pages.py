@@ -68,9 +68,10 @@ def test_the_scorecard_shows_five_categories_and_every_metric(server_url: str) -
     c6 = row(soup, "C6")
     assert text(c6.find("th")).startswith("C6 Hand-offs per ticket")
     assert c6.find("a", href="/scorecard/metrics/C6")
-    assert text(c6.find(class_="sc-value")) == "1 hand-offs"
-    assert text(c6.find(class_="sc-compared")) == "baseline 0 hand-offs"
-    assert "+1 hand-offs worse vs previous" in text(c6.find(class_="sc-changes"))
+    # issue 10: a count headlines its mean per ticket, with the share of tickets with at least one
+    assert text(c6.find(class_="sc-value")) == "1.1 hand-offs per ticket 60% of tickets with at least one"
+    assert text(c6.find(class_="sc-compared")) == "baseline 0.6 hand-offs per ticket"
+    assert "+0.52 worse vs previous" in text(c6.find(class_="sc-changes"))
     assert c6.find("span", class_="badge-weak")
     canvas = c6.find("canvas")
     assert isinstance(canvas, Tag)
@@ -197,7 +198,8 @@ def test_the_metric_page_has_definition_trend_and_every_drill_down(server_url: s
     assert text(soup.find("h1")) == "C6 Hand-offs per ticket"
     assert "Hand-offs per ticket" in text(soup.find("title"))
     summary = text(soup.find(class_="sc-figures"))
-    assert "Value 1 hand-offs" in summary and "Compared with baseline 0 hand-offs" in summary
+    assert "Value 1.1 hand-offs per ticket 60% of tickets with at least one" in summary
+    assert "Compared with baseline 0.6 hand-offs per ticket" in summary
     assert f"n = {api_metrics(server_url)['C6']['n']}" in summary
     definition = text(soup.find(class_="sc-definition"))
     assert "the number of assigned events whose team or agent differs" in definition
@@ -208,7 +210,7 @@ def test_the_metric_page_has_definition_trend_and_every_drill_down(server_url: s
     canvas = soup.find("canvas", attrs={"data-chart": "detail"})
     assert isinstance(canvas, Tag) and canvas["role"] == "img" and canvas["aria-label"]
     monthly = soup.select(".sc-data tbody tr")
-    assert len(monthly) == 24 and text(monthly[-1]).startswith("Oct 2026 1 hand-offs")
+    assert len(monthly) == 24 and text(monthly[-1]).startswith("Oct 2026 1.3 hand-offs per ticket")
 
     for dimension in DIMENSIONS:
         block = soup.find(id=f"by-{dimension}")
@@ -317,6 +319,8 @@ def test_changes_say_better_or_worse_by_direction() -> None:
         "down",
     )
     assert change_view(lower, None) is None
+    per_ticket = change_view(_metric(unit="hand-offs per ticket"), 0.47)
+    assert per_ticket is not None and (per_ticket.text, per_ticket.word) == ("+0.47", "worse")
 
 
 def test_why_questions_and_periods_read_as_sentences() -> None:
@@ -325,3 +329,46 @@ def test_why_questions_and_periods_read_as_sentences() -> None:
     assert period_label(PeriodModel.model_validate({"start": "2026-08-01", "end": "2026-11-01"})) == (
         "1 Aug 2026 to 31 Oct 2026"
     )
+
+
+def test_the_page_says_how_its_period_and_baseline_were_chosen(server_url: str) -> None:
+    soup = page(server_url, "/scorecard")
+    reason = text(soup.find(id="period-reason"))
+    assert reason.startswith("How this period was chosen: The latest 3 months of representative data")
+    assert "Baseline: 1 Nov 2024 to 31 Jan 2025, the organisation's first window" in text(
+        soup.find(id="baseline-reason")
+    )
+    body = httpx.get(f"{server_url}/api/scorecard", timeout=60).json()
+    assert body["period_reason"] == reason.removeprefix("How this period was chosen: ")
+    assert body["baseline_kind"] == "baseline"
+
+
+def test_a_chosen_baseline_is_used_and_kept_in_the_links(server_url: str) -> None:
+    chosen = {"period": "2026-07-01..2026-10-01", "baseline": "2026-01-01..2026-04-01"}
+    soup = page(server_url, "/scorecard", **chosen)
+    baseline_input = soup.find("input", id="baseline")
+    assert isinstance(baseline_input, Tag) and baseline_input["value"] == chosen["baseline"]
+    assert "Baseline: 1 Jan 2026 to 31 Mar 2026, as chosen." in text(soup.find(id="baseline-reason"))
+    link = row(soup, "C6").find("a", href=True)
+    assert isinstance(link, Tag)
+    assert parse_qs(urlsplit(str(link["href"])).query) == {key: [value] for key, value in chosen.items()}
+    body = httpx.get(f"{server_url}/api/scorecard", params=chosen, timeout=60).json()
+    assert body["baseline_kind"] == "given"
+    assert body["baseline_period"] == {"start": "2026-01-01", "end": "2026-04-01"}
+    metric = page(server_url, "/scorecard/metrics/C6", **chosen)
+    assert "baseline 1 Jan 2026 to 31 Mar 2026" in text(metric.find(class_="sc-period"))
+    steps = httpx.get(f"{server_url}/api/next-steps", params=chosen, timeout=60)
+    assert steps.status_code == 200 and "recommendations" in steps.json()
+    bad = httpx.get(f"{server_url}/api/scorecard", params={"baseline": "2026-13-01..2026-14-01"}, timeout=60)
+    assert bad.status_code == 422
+
+
+def test_a_fallback_baseline_marks_statuses_provisional(server_url: str) -> None:
+    # a period two months into the data: no full window of its length fits before it
+    soup = page(server_url, "/scorecard", period="2025-01-01..2025-04-01")
+    reason = text(soup.find(id="baseline-reason"))
+    assert reason.startswith("Baseline: 1 Nov 2024 to 31 Dec 2024. The history is too short")
+    assert reason.endswith("a fallback: 2024-11-01..2025-01-01; statuses judged against it are provisional.")
+    provisional = soup.select(".badge-provisional")
+    assert provisional and all(text(badge).endswith(", provisional") for badge in provisional)
+    assert text(row(soup, "C6").find(class_="badge")).endswith(", provisional")

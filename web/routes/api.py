@@ -13,6 +13,19 @@ from web.security import require
 
 router = APIRouter()
 
+PeriodParam = Annotated[
+    str | None,
+    Query(max_length=40, description="START..END, END excluded (default: the latest representative months)"),
+]
+BaselineParam = Annotated[
+    str | None,
+    Query(max_length=40, description="START..END to judge against (default: the first window of its length)"),
+]
+
+
+def _period(text: str | None) -> Period | None:
+    return Period.parse(text) if text and text.strip() else None
+
 
 @router.get("/healthz")
 def healthz(advisor: AdvisorDep) -> dict[str, Any]:
@@ -22,22 +35,28 @@ def healthz(advisor: AdvisorDep) -> dict[str, Any]:
 @router.get("/api/scorecard", dependencies=[Depends(require(Permission.VIEW_SCORECARD))])
 def scorecard(
     advisor: AdvisorDep,
-    period: Annotated[str | None, Query(description="START..END, END excluded")] = None,
+    period: PeriodParam = None,
+    baseline: BaselineParam = None,
     by: Annotated[
         Dimension | None,
         Query(description="drill down by team, product, channel or segment; small groups are suppressed"),
     ] = None,
 ) -> dict[str, Any]:
-    return advisor.scorecard(Period.parse(period) if period else None, by=by).model_dump(mode="json")
+    return advisor.scorecard(_period(period), baseline=_period(baseline), by=by).model_dump(mode="json")
 
 
 @router.get("/api/next-steps", dependencies=[Depends(require(Permission.VIEW_RECOMMENDATIONS))])
 def next_steps(
     advisor: AdvisorDep,
-    period: Annotated[str | None, Query(description="START..END, END excluded")] = None,
+    period: PeriodParam = None,
+    baseline: BaselineParam = None,
 ) -> dict[str, Any]:
-    recommendations = advisor.next_steps(Period.parse(period) if period else None)
-    return {"recommendations": [rec.model_dump(mode="json") for rec in recommendations]}
+    recommendations = advisor.next_steps(_period(period), baseline=_period(baseline))
+    gaps = advisor.measure_next(_period(period), baseline=_period(baseline))
+    return {
+        "recommendations": [rec.model_dump(mode="json") for rec in recommendations],
+        "measure_next": [gap.model_dump(mode="json") for gap in gaps],
+    }
 
 
 @router.get("/api/search", dependencies=[Depends(require(Permission.SEARCH))])

@@ -43,6 +43,7 @@ def _page(
     context = {
         "organisation": advisor.organisation(),
         "ranked": ranked,
+        "measure_next": advisor.measure_next(),
         # The public sources a practice rests on (its own id and the metrics are linked separately).
         "web_sources": {
             rec.practice_id: [s for s in rec.sources if s.startswith(("https://", "http://"))]

@@ -29,7 +29,12 @@ _SCALE = re.compile(r"\d+-\d+")
 _POINT_UNITS = frozenset({"%", "NPS points", "points (0-100)"})
 
 PeriodQuery = Annotated[
-    str | None, Query(max_length=40, description="START..END, END excluded (default: the last three months)")
+    str | None,
+    Query(max_length=40, description="START..END, END excluded (default: the latest representative months)"),
+]
+BaselineQuery = Annotated[
+    str | None,
+    Query(max_length=40, description="START..END to judge against (default: the first window of its length)"),
 ]
 ByQuery = Annotated[
     str | None, Query(max_length=20, description="drill down by team, product, channel or segment")
@@ -42,6 +47,7 @@ def scorecard_page(
     advisor: AdvisorDep,
     templates: TemplatesDep,
     period: PeriodQuery = None,
+    baseline: BaselineQuery = None,
     by: ByQuery = None,
 ) -> Response:
     wanted = (by or "").strip()
@@ -53,10 +59,10 @@ def scorecard_page(
             422,
         )
     dimension = next((known for known in DIMENSIONS if known == wanted), None)
-    period_text = (period or "").strip()
-    scorecard = advisor.scorecard(Period.parse(period_text) if period_text else None, by=dimension)
+    period_text, baseline_text = (period or "").strip(), (baseline or "").strip()
+    scorecard = advisor.scorecard(_parse(period_text), baseline=_parse(baseline_text), by=dimension)
     context = {
-        **_helpers(scorecard, period_text),
+        **_helpers(scorecard, period_text, baseline_text),
         "by": dimension,
         "dimensions": DIMENSIONS,
         "trends": {metric.id: trend_data(metric, scorecard) for metric in scorecard.all_metrics()},
@@ -71,20 +77,22 @@ def metric_page(
     advisor: AdvisorDep,
     templates: TemplatesDep,
     period: PeriodQuery = None,
+    baseline: BaselineQuery = None,
 ) -> Response:
     definition = METRICS_BY_ID.get(metric_id)
     if definition is None:
         return _error_page(templates, request, f"There is no metric {metric_id!r} on the scorecard.", 404)
-    period_text = (period or "").strip()
-    chosen = Period.parse(period_text) if period_text else None
-    scorecard = advisor.scorecard(chosen)
+    period_text, baseline_text = (period or "").strip(), (baseline or "").strip()
+    chosen, against = _parse(period_text), _parse(baseline_text)
+    scorecard = advisor.scorecard(chosen, baseline=against)
     metric = scorecard.metric(metric_id)
     # Each drill-down is a cached scorecard of its own, so a second visit costs nothing.
     drilldowns = [
-        (dimension, advisor.scorecard(chosen, by=dimension).metric(metric_id)) for dimension in DIMENSIONS
+        (dimension, advisor.scorecard(chosen, baseline=against, by=dimension).metric(metric_id))
+        for dimension in DIMENSIONS
     ]
     context = {
-        **_helpers(scorecard, period_text),
+        **_helpers(scorecard, period_text, baseline_text),
         "metric": metric,
         "definition": definition,
         "category": next(category for category in scorecard.categories if category.id == metric.category),
@@ -101,15 +109,25 @@ def _error_page(templates: Jinja2Templates, request: Request, message: str, stat
     )
 
 
-def _helpers(scorecard: Scorecard, period_text: str) -> dict[str, Any]:
-    """What both pages show with: the scorecard, the query that keeps its period, and the formatters."""
-    query = f"?{urlencode({'period': period_text})}" if period_text else ""
+def _parse(text: str) -> Period | None:
+    return Period.parse(text) if text else None
+
+
+def _helpers(scorecard: Scorecard, period_text: str, baseline_text: str = "") -> dict[str, Any]:
+    """What both pages show with: the scorecard, the query that keeps its period and baseline, and the
+    formatters."""
+    kept = {name: text for name, text in (("period", period_text), ("baseline", baseline_text)) if text}
+    query = f"?{urlencode(kept)}" if kept else ""
     return {
         "scorecard": scorecard,
         "period_query": period_text,
+        "baseline_query": baseline_text,
         "query": query,
         "number": format_number,
         "value_text": value_text,
+        "metric_value_text": metric_value_text,
+        "count_share": count_share,
+        "status_word": status_word,
         "change_view": change_view,
         "compared_text": compared_text,
         "ask_url": ask_url,
@@ -137,6 +155,29 @@ def value_text(value: float | None, unit: str) -> str:
     return f"{number} {unit}"
 
 
+def metric_value_text(metric: MetricValue) -> str:
+    """A metric's headline: its value, or why it has none (`no data`; `not yet` while it waits for a
+    baseline)."""
+    if metric.value is None and metric.status == "no baseline":
+        return "not yet"
+    return value_text(metric.value, metric.unit)
+
+
+def count_share(metric: MetricValue) -> str | None:
+    """Beside a count measure's mean per ticket: the share of tickets with at least one (`49% of tickets
+    with at least one`)."""
+    definition = METRICS_BY_ID.get(metric.id)
+    if definition is None or definition.aggregation != "count" or not definition.share_above_zero:
+        return None
+    share = metric.details.get(definition.share_above_zero)
+    return None if share is None else f"{format_number(share)}% of tickets with at least one"
+
+
+def status_word(metric: MetricValue) -> str:
+    """The status as shown: `weak, provisional` when judged against a fallback baseline."""
+    return f"{metric.status}, provisional" if metric.provisional else metric.status
+
+
 @dataclass(frozen=True)
 class Change:
     """A change against an earlier window, and whether it is for the better (activity measures: neither)."""
@@ -155,7 +196,8 @@ def change_view(metric: MetricValue, change: float | None) -> Change | None:
     digits = 2 if metric.unit == "ratio" or abs(change) < 1 else 1
     if metric.unit in _POINT_UNITS:
         suffix = " pts"
-    elif metric.unit == "ratio" or _SCALE.fullmatch(metric.unit):
+    elif metric.unit == "ratio" or _SCALE.fullmatch(metric.unit) or metric.unit.endswith(" per ticket"):
+        # Counts per ticket keep the change short ("+0.47 worse"): the value beside it carries the unit.
         suffix = ""
     else:
         suffix = f" {metric.unit}"
