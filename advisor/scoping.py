@@ -15,6 +15,9 @@ from metrics.models import Diagnosis, Segment
 
 #: The share of a change one segment must hold before a step is scoped to it.
 MIN_SCOPE_SHARE = 0.3
+#: How many times its share of the work a segment's share of the change must be: a group that holds 60 % of
+#: the tickets and 60 % of the change (the "normal" priority, the biggest segment) only mirrors the whole.
+MIN_CONCENTRATION = 1.5
 #: Statuses whose metrics are worth a diagnosis when scoping.
 SCOPED_STATUSES = frozenset({"weak", "watch"})
 
@@ -22,15 +25,18 @@ Diagnose = Callable[[str], Diagnosis | None]
 
 
 def driving_segment(diagnosis: Diagnosis) -> Segment | None:
-    """The group that holds the largest part of the change, if it holds at least `MIN_SCOPE_SHARE` of it
-    and moved the metric the way it changed (never "other", which pools small groups)."""
+    """The group where the change lives: the largest contributor that holds at least `MIN_SCOPE_SHARE` of
+    the change and at least `MIN_CONCENTRATION` times its share of the work (never "other", which pools
+    small groups). None when the change is spread in proportion to the work."""
     if not diagnosis.change:
         return None
     for segment in diagnosis.segments:
-        if segment.value == OTHER:
-            continue
         share = segment.share_of_change
-        return segment if share is not None and share >= MIN_SCOPE_SHARE else None
+        if share is None or share < MIN_SCOPE_SHARE:
+            return None  # sorted by contribution: no later segment holds more
+        work = max(segment.share_now, segment.share_before)
+        if segment.value != OTHER and share >= MIN_CONCENTRATION * work:
+            return segment
     return None
 
 

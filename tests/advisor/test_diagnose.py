@@ -135,29 +135,42 @@ def test_next_steps_start_where_the_weakness_lives(fresh: Advisor) -> None:
     }
 
 
-def _diagnosis(*shares: float | None, change: float = 1.0) -> Diagnosis:
+def _diagnosis(*groups: tuple[str, float | None, float], change: float = 1.0) -> Diagnosis:
+    """Segments (name, share of the change, share of the work), already in contribution order."""
     return Diagnosis(
         metric="C6", name="Hand-offs per ticket", unit="hand-offs", direction="lower",
         period=PeriodModel(start=date(2026, 8, 1), end=date(2026, 11, 1)), compared_with=None,
         value=1.0, change=change,
         segments=[
-            Segment(by="team", value=name, n=50, value_now=None, value_before=None, share_now=0.5,
-                    share_before=0.5, contribution=(share or 0) * change, effect="rate", share_of_change=share)
-            for name, share in zip(("other", "Billing Desk", "Onboarding"), shares, strict=False)
+            Segment(by="team", value=name, n=50, value_now=None, value_before=None, share_now=work,
+                    share_before=work, contribution=(share or 0) * change, effect="rate", share_of_change=share)
+            for name, share, work in groups
         ],
     )  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("shares", "change", "expected"),
+    ("groups", "change", "expected"),
     [
-        ((0.8, 0.6, 0.1), 1.0, "Billing Desk"),  # "other" pools small groups: never a scope
-        ((0.1, 0.2, 0.1), 1.0, None),  # no group holds enough of the change
-        ((0.1, 0.9), 0.0, None),  # nothing changed
+        # "other" pools small groups: never a scope
+        ((("other", 0.8, 0.2), ("Billing Desk", 0.6, 0.3), ("Onboarding", 0.1, 0.2)), 1.0, "Billing Desk"),
+        (
+            (("other", 0.1, 0.3), ("Billing Desk", 0.2, 0.1), ("Onboarding", 0.1, 0.2)),
+            1.0,
+            None,
+        ),  # too little
+        ((("other", 0.1, 0.3), ("Billing Desk", 0.9, 0.3)), 0.0, None),  # nothing changed
+        # the biggest group holds the most of the change only because it holds the most work: the group where
+        # the change is concentrated comes next and is the scope
+        ((("normal", 0.62, 0.6), ("Billing Desk", 0.55, 0.25)), 1.0, "Billing Desk"),
+        ((("normal", 0.62, 0.6), ("Billing Desk", 0.3, 0.25)), 1.0, None),  # spread in proportion to the work
+        ((("Billing Desk", 0.7, 0.25),), -0.4, "Billing Desk"),  # a fall works the same way
     ],
 )
-def test_driving_segment(shares: tuple[float, ...], change: float, expected: str | None) -> None:
-    found = driving_segment(_diagnosis(*shares, change=change))
+def test_driving_segment(
+    groups: tuple[tuple[str, float, float], ...], change: float, expected: str | None
+) -> None:
+    found = driving_segment(_diagnosis(*groups, change=change))
     assert (found.value if found else None) == expected
 
 

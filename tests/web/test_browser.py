@@ -151,7 +151,10 @@ def test_a_leader_proposes_accepts_and_dismisses_recommendations(
     sources = ranked[0].find_elements(By.CSS_SELECTOR, ".sources a")
     assert sources and all(a.get_attribute("href").startswith("https://") for a in sources)
     assert accessibility_violations(browser) == []
-    browser.find_element(By.XPATH, "//button[text()='Propose the current next steps']").click()
+    propose = browser.find_element(By.XPATH, "//button[text()='Propose the current next steps']")
+    propose.click()
+    # other tests of the session may have tracked items on the page already: wait for the reload first
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(propose))
     WebDriverWait(browser, 30).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".tracked-item"))
     )
