@@ -23,6 +23,7 @@ from advisor.cli.app import (
     settings_with,
 )
 from advisor.composition import build_advisor, build_users
+from advisor.models import DateRange
 from advisor.reading import reading_label
 from advisor.settings import is_loopback_host
 
@@ -114,12 +115,21 @@ def ask(
     as_json: Annotated[
         bool, typer.Option("--json", help="print the answer as JSON, as POST /api/chat returns it")
     ] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(help="START..END, END excluded: the period to answer for (default: as asked)"),
+    ] = None,
 ) -> None:
     """Ask the advisor one question and print its cited answer, and how it read the question."""
     with clean_errors():
         advisor = advisor_with(data_dir=data)
         advisor.ensure_index()
-        answer = advisor.chat(question)
+        window = parse_period(period)
+        understood = None
+        if window is not None:
+            understood = advisor.understand(question)
+            understood.period = DateRange(start=window.start, end=window.end)
+        answer = advisor.chat(question, understood=understood)
     if as_json:
         print_json(answer.model_dump(mode="json"))
         return

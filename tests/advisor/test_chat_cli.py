@@ -49,6 +49,19 @@ def test_ask_prints_the_reading_and_linked_sources(served: Settings) -> None:
     assert "Reopen rate: /scorecard/metrics/C1r" in result.stdout and "[metric:" not in result.stdout
 
 
+def test_ask_takes_a_period_over_the_one_asked(served: Settings) -> None:
+    result = runner.invoke(
+        app,
+        ["ask", "What was the reopen rate in August 2026?", "--period", "2026-07-01..2026-10-01", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["understood"]["period"] == {"start": "2026-07-01", "end": "2026-10-01"}
+    assert answer["understood"]["metrics"] == ["C1r"] and "Jul" in answer["answer"]
+    refused = runner.invoke(app, ["ask", "What was the reopen rate?", "--period", "2026-10-01..2026-07-01"])
+    assert refused.exit_code == 2 and "must be after its start" in refused.output
+
+
 def test_eval_chat_prints_the_share_per_facet(served: Settings, tmp_path: Path) -> None:
     questions = tmp_path / "questions.jsonl"
     lines = [
