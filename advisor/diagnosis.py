@@ -16,7 +16,11 @@ from advisor.models import (
 from advisor.outcomes import describe_outcome
 from advisor.scoping import change_word, driving_segment, segment_name, share_text
 from knowledge.models import Hit, Practice, SearchFilters
-from metrics.models import Diagnosis
+from metrics.definitions import METRICS_BY_ID
+from metrics.diagnosis import Request as DiagnosisRequest
+from metrics.diagnosis import diagnose_many
+from metrics.models import Diagnosis, Period, Scorecard
+from metrics.store import OrganisationStore
 from prompts import format_number
 
 #: Statuses of the organisation's own recommendations that count as "tried".
@@ -215,3 +219,24 @@ def practice_recommendation(
         scope=scope,
         scope_share=round(min(segment.share_of_change or 0.0, 1.0), 4) if segment else None,
     )
+
+
+def diagnose_metrics(
+    store: OrganisationStore,
+    scorecard: Scorecard,
+    metric_ids: Sequence[str],
+    baseline: Period | None,
+    min_group_size: int,
+) -> list[Diagnosis]:
+    """The diagnoses of `metric_ids` over the scorecard's period, against `baseline` (default: the scorecard's
+    own), computed together: one build of the tables their records share."""
+    reference = baseline
+    if reference is None and scorecard.baseline_period is not None:
+        reference = Period(scorecard.baseline_period.start, scorecard.baseline_period.end)
+    requests = []
+    for metric_id in metric_ids:
+        definition = METRICS_BY_ID[metric_id]
+        target = definition.target.value if definition.target else None
+        requests.append(DiagnosisRequest(definition, target, scorecard.metric(metric_id).trend))
+    period = Period(scorecard.period.start, scorecard.period.end)
+    return diagnose_many(store, requests, period, baseline=reference, min_group_size=min_group_size)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,8 +11,9 @@ from typing import get_args
 
 from advisor.conversation import ChatResponder, ChatToken
 from advisor.conversation_store import ConversationStore
-from advisor.diagnosis import build_report, practice_recommendation
+from advisor.diagnosis import build_report, diagnose_metrics, practice_recommendation
 from advisor.errors import UnknownPractice
+from advisor.folder_results import FolderResults
 from advisor.llm import Phraser
 from advisor.models import (
     AnswerFeedback,
@@ -46,8 +46,6 @@ from knowledge.evaluation import Qrels, RetrievalScores, evaluate_retrievers
 from knowledge.index import BuildReport, KnowledgeIndex, Progress
 from knowledge.models import Document, FeedbackKind, Hit, Practice, SearchFilters, SearchMode
 from metrics.definitions import METRICS_BY_ID
-from metrics.diagnosis import Request as DiagnosisRequest
-from metrics.diagnosis import diagnose_many
 from metrics.drilldown import focus_on_group
 from metrics.errors import MetricsError, UnknownMetric
 from metrics.models import Diagnosis, Dimension, Period, Scorecard
@@ -83,12 +81,9 @@ class Advisor:
         self.min_group_size = min_group_size
         self._stores: dict[Path, OrganisationStore] = {}
         self._signatures: dict[Path, tuple[object, ...]] = {}
-        self._scorecards: OrderedDict[
-            tuple[Path, Period | None, Period | None, Dimension | None], Scorecard
-        ] = OrderedDict()
-        self._diagnoses_cache: OrderedDict[tuple[Path, str, Period | None, Period | None], Diagnosis] = (
-            OrderedDict()
-        )
+        # keyed by (folder, period, baseline, by) and (folder, metric, period, baseline)
+        self._scorecards = FolderResults[Scorecard](MAX_CACHED_SCORECARDS)
+        self._diagnoses_cache = FolderResults[Diagnosis](MAX_CACHED_SCORECARDS)
         self.conversations = conversations
         self._chat = ChatResponder(self, phraser, conversations)
         self._lock = threading.Lock()
@@ -117,18 +112,16 @@ class Advisor:
         with self._lock:
             if data_dir is None:
                 self._stores.clear()
-                self._scorecards.clear()
-                self._diagnoses_cache.clear()
+                self._scorecards.forget()
+                self._diagnoses_cache.forget()
                 return
             self._drop(data_dir.resolve())
 
     def _drop(self, path: Path) -> None:
-        """Forget `path`'s loaded tables and scorecards (the caller holds the lock)."""
+        """Forget `path`'s loaded tables, scorecards and diagnoses (the caller holds the lock)."""
         self._stores.pop(path, None)
-        for key in [key for key in self._scorecards if key[0] == path]:
-            del self._scorecards[key]
-        for diagnosis_key in [key for key in self._diagnoses_cache if key[0] == path]:
-            del self._diagnoses_cache[diagnosis_key]
+        self._scorecards.forget(path)
+        self._diagnoses_cache.forget(path)
 
     def scorecard(
         self,
@@ -143,16 +136,12 @@ class Advisor:
         `by` adds a drill-down by team, product, channel or segment (small groups suppressed)."""
         key = ((data_dir or self.data_dir).resolve(), period, baseline, by)
         self._forget_if_changed(key[0])
-        with self._lock:
-            cached = self._scorecards.get(key)
+        cached = self._scorecards.get(key)
         if cached is None:
             cached = compute_scorecard(
                 self.store(data_dir), period, baseline=baseline, min_group_size=self.min_group_size, by=by
             )
-            with self._lock:
-                self._scorecards[key] = cached
-                while len(self._scorecards) > MAX_CACHED_SCORECARDS:
-                    self._scorecards.popitem(last=False)
+            self._scorecards.put(key, cached)
         return cached
 
     def warm_up(self) -> None:
@@ -260,34 +249,18 @@ class Advisor:
             raise UnknownMetric(f"there is no metric {unknown[0]!r} on the scorecard")
         path = (data_dir or self.data_dir).resolve()
         self._forget_if_changed(path)
-        with self._lock:
-            known = {
-                metric_id: self._diagnoses_cache[key]
-                for metric_id in metric_ids
-                if (key := (path, metric_id, period, baseline)) in self._diagnoses_cache
-            }
+        known: dict[str, Diagnosis] = {}
+        for metric_id in metric_ids:
+            if (found := self._diagnoses_cache.get((path, metric_id, period, baseline))) is not None:
+                known[metric_id] = found
         missing = [metric_id for metric_id in metric_ids if metric_id not in known]
-        if not missing:
-            return known
-        scorecard = self.scorecard(period, data_dir)
-        used = Period(scorecard.period.start, scorecard.period.end)
-        reference = baseline
-        if reference is None and scorecard.baseline_period is not None:
-            reference = Period(scorecard.baseline_period.start, scorecard.baseline_period.end)
-        requests = []
-        for metric_id in missing:
-            definition = METRICS_BY_ID[metric_id]
-            target = definition.target.value if definition.target else None
-            requests.append(DiagnosisRequest(definition, target, scorecard.metric(metric_id).trend))
-        computed = diagnose_many(
-            self.store(data_dir), requests, used, baseline=reference, min_group_size=self.min_group_size
-        )
-        with self._lock:
+        if missing:
+            computed = diagnose_metrics(
+                self.store(data_dir), self.scorecard(period, data_dir), missing, baseline, self.min_group_size
+            )
             for metric_id, diagnosis in zip(missing, computed, strict=True):
-                self._diagnoses_cache[(path, metric_id, period, baseline)] = diagnosis
+                self._diagnoses_cache.put((path, metric_id, period, baseline), diagnosis)
                 known[metric_id] = diagnosis
-            while len(self._diagnoses_cache) > MAX_CACHED_SCORECARDS:
-                self._diagnoses_cache.popitem(last=False)
         return known
 
     def measure_next(
