@@ -97,6 +97,9 @@ class AdviceAnswerer(Answerer):
         parts = [lead]
         wanted = {value.lower() for value in understood.filters.values()}
         segments = [s for s in report.segments if s.value != "other"]
+        if understood.by is not None and any(s.by == understood.by for s in segments):
+            # "which team drives it?" is answered with teams
+            segments = [s for s in segments if s.by == understood.by]
         focus = [s for s in segments if s.value.lower() in wanted]
         rows = (focus + [s for s in segments if s not in focus])[:4]
         if rows:

@@ -88,6 +88,14 @@ def test_why_comes_from_the_diagnosis(advisor: Advisor) -> None:
     assert {c.id for c in answer.citations if c.kind == "practice"} <= practice_ids
 
 
+def test_which_group_drives_it_is_answered_with_that_dimension(advisor: Advisor) -> None:
+    answer = advisor.chat("Which team drives the hand-offs increase?")
+    assert answer.understood and (answer.understood.intent, answer.understood.by) == ("diagnose", "team")
+    listed = answer.answer.split("Where the change lives:", 1)[1].split("\n\n")[1]
+    assert listed.count("(team)") == len(listed.strip().splitlines()) > 0
+    assert "Billing Desk (team)" in listed.splitlines()[0]  # the demo plants its hand-offs there
+
+
 @pytest.mark.parametrize("question", ["How do I reduce hand-offs?", "hw do i reduce handofs"])
 def test_how_to_for_a_metric_gives_its_practices(advisor: Advisor, question: str) -> None:
     answer = advisor.chat(question)
