@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -122,8 +122,12 @@ def test_an_upload_shows_its_progress_until_done(
         )
 
     # the page reloads itself when the job ends: an element read during the reload is stale, not an error
+    # (Chromium reports it either as a stale element or as a node that no longer belongs to the document)
     WebDriverWait(
-        browser, 60, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+        browser,
+        60,
+        poll_frequency=0.2,
+        ignored_exceptions=(StaleElementReferenceException, WebDriverException),
     ).until(settled)
     assert len(values - {""}) >= 2, f"the bar moved while the job ran: {values}"
     bar = browser.find_element(By.ID, "job-progress")
