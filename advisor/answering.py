@@ -19,6 +19,7 @@ from advisor.reading import period_text
 from advisor.vocabulary import DRILLDOWN_DIMENSIONS
 from metrics.definitions import METRICS_BY_ID
 from metrics.models import GroupValue, MetricValue, Period, Scorecard, TrendPoint, add_months
+from metrics.scoring import baseline_tolerance
 from prompts import format_difference, format_number, format_value
 
 if TYPE_CHECKING:
@@ -81,16 +82,31 @@ def group_line(metric: MetricValue, group: GroupValue) -> str:
     return f"{format_value(group.value, metric.unit)} (n = {format_number(group.n)}){judged}"
 
 
-def change_words(now: float | None, before: float | None, unit: str, direction: str) -> str:
-    """ "0.3 hand-offs per ticket higher (worse)"; "" when either side is missing."""
+def change_words(
+    now: float | None, before: float | None, unit: str, direction: str, *, band: float | None = None
+) -> str:
+    """ "0.3 hand-offs per ticket higher (worse)"; "about the same" when the change is inside `band` (the
+    metric's watch band: no clear change); "" when either side is missing."""
     if now is None or before is None:
         return ""
     change = round(now - before, 4)
     if change == 0:
         return "unchanged"
     size = format_difference(change, unit)
+    if band is not None and abs(change) < band:
+        return f"about the same ({size} {'higher' if change > 0 else 'lower'}, inside its usual band)"
     better = (change < 0) if direction == "lower" else (change > 0)
     return f"{size} {'higher' if change > 0 else 'lower'} ({'better' if better else 'worse'})"
+
+
+def watch_band(metric_id: str, reference: float | None) -> float | None:
+    """The band around `reference` inside which the scorecard calls a metric neither better nor worse."""
+    definition = METRICS_BY_ID.get(metric_id)
+    if definition is None or reference is None:
+        return None
+    if definition.baseline_band is not None:
+        return definition.baseline_band
+    return baseline_tolerance(reference, definition.baseline_tolerance)
 
 
 class Answerer:
@@ -283,7 +299,9 @@ class Answerer:
         rows: list[tuple[MetricValue, MetricValue, str]] = []
         for metric in metrics:
             was = then_card.metric(metric.id)
-            rows.append((metric, was, change_words(metric.value, was.value, metric.unit, metric.direction)))
+            band = watch_band(metric.id, was.value)
+            words = change_words(metric.value, was.value, metric.unit, metric.direction, band=band)
+            rows.append((metric, was, words))
         better = sum(1 for *_, words in rows if "(better)" in words)
         worse = sum(1 for *_, words in rows if "(worse)" in words)
         moved = sorted(rows, key=lambda row: "(worse)" not in row[2])[:8]
@@ -297,7 +315,11 @@ class Answerer:
             )
             text = lead
         else:
-            lead = f"{now_label} against {then_label}: {better} metrics got better and {worse} got worse."
+            same = len(rows) - better - worse
+            lead = (
+                f"{now_label} against {then_label}: {better} metrics got better, {worse} got worse and {same} "
+                "stayed about the same or cannot be compared."
+            )
             lines = [
                 f"- {m.name}: {format_value(m.value, m.unit)} against {format_value(w.value, w.unit)}, "
                 f"{words or 'not comparable'} (n = {format_number(m.n)} and {format_number(w.n)}) "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor.answering import change_words, watch_band
 from advisor.models import ChatAnswer, Understood
 from advisor.service import Advisor
 from advisor.settings import Settings
@@ -64,9 +65,25 @@ def test_two_quarters_side_by_side(advisor: Advisor) -> None:
     reading = answer.understood
     assert reading and reading.intent == "compare" and reading.period and reading.compare_to
     assert reading.compare_to["end"] == reading.period.start.isoformat()
-    assert re.match(
-        r"\w{3}–\w{3} 2026 against \w{3}–\w{3} 2026: \d+ metrics got better and \d+ got worse", answer.answer
+    lead = re.match(
+        r"\w{3}–\w{3} 2026 against \w{3}–\w{3} 2026: (\d+) metrics got better, (\d+) got worse and (\d+) stayed "
+        r"about the same or cannot be compared",
+        answer.answer,
     )
+    assert lead, answer.answer
+    # every outcome metric with a value falls in exactly one of the three counts
+    card = advisor.scorecard(Period(reading.period.start, reading.period.end))
+    shown = [m for m in card.all_metrics() if m.value is not None and m.kind == "outcome"]
+    assert sum(int(count) for count in lead.groups()) == len(shown)
+
+
+def test_a_change_inside_the_usual_band_is_not_called_better_or_worse() -> None:
+    # C7's watch band is 10 % of its size: 70.22 -> 70.2 is no clear change, 70.22 -> 60 is
+    band = watch_band("C7", 70.22)
+    assert band is not None and 7.0 < band < 7.1
+    assert change_words(70.2, 70.22, "%", "higher", band=band).startswith("about the same (0.02 points lower")
+    assert change_words(60.0, 70.22, "%", "higher", band=band) == "10.22 points lower (worse)"
+    assert change_words(60.0, 70.22, "%", "higher") == "10.22 points lower (worse)"
 
 
 def test_two_teams_side_by_side(advisor: Advisor) -> None:
