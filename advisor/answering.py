@@ -63,23 +63,26 @@ def metric_line(metric: MetricValue) -> str:
     """ "0.97 hand-offs per ticket (n = 1,203), weak against the target of 0.5"."""
     if metric.value is None:
         return f"no value ({metric.note or 'no records in the period'})"
-    judged = ""
-    if metric.compared_with == "target" and metric.target is not None:
-        judged = f", {metric.status} against the target of {format_value(metric.target, metric.unit)}"
-    elif metric.compared_with == "baseline" and metric.baseline is not None:
-        judged = f", {metric.status} against its baseline of {format_value(metric.baseline, metric.unit)}"
+    judged = _judged(metric.status, metric.compared_with, metric.target, metric.baseline, metric.unit, "its")
     return f"{format_value(metric.value, metric.unit)} (n = {format_number(metric.n)}){judged}"
 
 
 def group_line(metric: MetricValue, group: GroupValue) -> str:
     if group.suppressed or group.value is None or group.n is None:
         return f"not shown ({group.note or 'too few records to show without identifying people'})"
-    judged = ""
-    if group.compared_with == "baseline" and group.baseline is not None:
-        judged = f", {group.status} against its own baseline of {format_value(group.baseline, metric.unit)}"
-    elif group.compared_with == "target" and metric.target is not None:
-        judged = f", {group.status} against the target of {format_value(metric.target, metric.unit)}"
+    judged = _judged(group.status, group.compared_with, metric.target, group.baseline, metric.unit, "its own")
     return f"{format_value(group.value, metric.unit)} (n = {format_number(group.n)}){judged}"
+
+
+def _judged(
+    status: str, compared_with: str, target: float | None, baseline: float | None, unit: str, whose: str
+) -> str:
+    """ ", weak against the target of 80%" or ", watch against its baseline of 0.6 hand-offs per ticket"."""
+    if compared_with == "target" and target is not None:
+        return f", {status} against the target of {format_value(target, unit)}"
+    if compared_with == "baseline" and baseline is not None:
+        return f", {status} against {whose} baseline of {format_value(baseline, unit)}"
+    return ""
 
 
 def change_words(

@@ -45,7 +45,8 @@ class ChatResponder:
         self.phraser = phraser
         self.log = log
         self.answerer = AdviceAnswerer(advisor)
-        self._vocabularies: dict[int, tuple[OrganisationStore, Vocabulary]] = {}
+        #: The vocabulary of the store last served (a new store, after the data changed, reads it again).
+        self._vocabulary: tuple[OrganisationStore, Vocabulary] | None = None
         self._lock = threading.Lock()
         if isinstance(phraser, LangChainPhraser) and phraser.tools is None:
             phraser.tools = ChatTools(self.answerer, self.vocabulary)  # the model may call the same engines
@@ -58,12 +59,12 @@ class ChatResponder:
         except (MetricsError, OSError):
             return base_vocabulary()
         with self._lock:
-            cached = self._vocabularies.get(id(store))
-            if cached is not None and cached[0] is store:
-                return cached[1]
+            cached = self._vocabulary
+        if cached is not None and cached[0] is store:
+            return cached[1]
         vocabulary = organisation_vocabulary(store)
         with self._lock:
-            self._vocabularies = {id(store): (store, vocabulary)}
+            self._vocabulary = (store, vocabulary)
         return vocabulary
 
     def read(self, message: str, history: list[ChatTurn]) -> Understood:
