@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -159,11 +160,7 @@ def discard_form(job_id: str, jobs: JobsDep) -> Response:
 def undo_form(
     request: Request, advisor: AdvisorDep, templates: TemplatesDep, jobs: JobsDep, settings: AppSettingsDep
 ) -> Response:
-    try:
-        started = jobs.start_undo()
-    except JobBusy as busy:
-        return _page(request, advisor, templates, jobs, settings, error=str(busy), status=409)
-    return RedirectResponse(f"/data?job={started.id}#job", status_code=303)
+    return _start(request, advisor, templates, jobs, settings, jobs.start_undo)
 
 
 def _versions(advisor: Advisor) -> list[Version]:
@@ -177,8 +174,20 @@ def _versions(advisor: Advisor) -> list[Version]:
 def rebuild_form(
     request: Request, advisor: AdvisorDep, templates: TemplatesDep, jobs: JobsDep, settings: AppSettingsDep
 ) -> Response:
+    return _start(request, advisor, templates, jobs, settings, jobs.start_rebuild)
+
+
+def _start(
+    request: Request,
+    advisor: Advisor,
+    templates: Jinja2Templates,
+    jobs: JobRunner,
+    settings: Settings,
+    start: Callable[[], Job],
+) -> Response:
+    """Start a background job and follow it on the page; 409 with the page when another job runs."""
     try:
-        started = jobs.start_rebuild()
+        started = start()
     except JobBusy as busy:
         return _page(request, advisor, templates, jobs, settings, error=str(busy), status=409)
     return RedirectResponse(f"/data?job={started.id}#job", status_code=303)
