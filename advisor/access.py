@@ -20,6 +20,8 @@ class Permission(StrEnum):
     VIEW_SCORECARD = "view_scorecard"
     VIEW_RECOMMENDATIONS = "view_recommendations"
     CHANGE_RECOMMENDATIONS = "change_recommendations"
+    #: Knowledge leads: turn candidates into articles, review, publish and archive them (KCS).
+    CURATE_KNOWLEDGE = "curate_knowledge"
     IMPORT_DATA = "import_data"
     MANAGE_USERS = "manage_users"
 
@@ -29,7 +31,7 @@ _READ = frozenset(
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "agent": _READ,
-    "manager": _READ | {Permission.CHANGE_RECOMMENDATIONS},
+    "manager": _READ | {Permission.CHANGE_RECOMMENDATIONS, Permission.CURATE_KNOWLEDGE},
     "leader": _READ | {Permission.CHANGE_RECOMMENDATIONS},
     "admin": frozenset(Permission),
 }

@@ -31,8 +31,6 @@ from prompts import format_number, format_value, render
 
 #: Search results shown per answer (more with "what else?").
 PAGE = 4
-#: Sentences of a long pasted message that are searched.
-KEY_SENTENCES = 3
 
 
 class AdviceAnswerer(Answerer):
@@ -171,7 +169,9 @@ class AdviceAnswerer(Answerer):
             lead += f" to start is **{chosen[0].title}**." if not understood.more else f" that move {names}:"
             parts.append(lead + "\n\n" + "\n".join(lines))
             hits = [hit for hit in hits if hit.kind != "practice"][:2]
-        text, found = chat.compose_search(hits, limit=PAGE if not practices else 2)
+        text, found = chat.compose_search(
+            hits, limit=PAGE if not practices else 2, query="" if practices else query
+        )
         if found:
             parts.append(text if not practices else "From shared knowledge: " + text[0].lower() + text[1:])
             citations += found
@@ -238,7 +238,11 @@ class AdviceAnswerer(Answerer):
                     + "\n\nA before/after change is a clue, not proof: other things changed too."
                 )
         if lines:
-            parts.append("Measured outcomes of finished recommendations:\n\n" + "\n".join(lines))
+            parts.append(
+                "Measured outcomes of finished recommendations (each step against the groups it did not "
+                "touch, or against its own history when it covered everyone; 95% intervals):\n\n"
+                + "\n".join(lines)
+            )
         solutions = [
             hit
             for hit in self.advisor.search(key_sentences(message), k=6, kinds=["solution"])
@@ -351,20 +355,9 @@ class AdviceAnswerer(Answerer):
 
 
 def key_sentences(message: str) -> str:
-    """What to search for: the message itself, or for a long pasted text its first few real sentences
-    (greetings, signatures and quoted lines left out)."""
-    if len(message) <= 400:
-        return message
-    sentences = re.split(r"(?<=[.!?])\s+|\n+", message)
-    kept = [
-        s.strip()
-        for s in sentences
-        if len(s.split()) >= 4
-        and not re.match(
-            r"^(hi|hello|dear|thanks|thank you|regards|best|kind regards|sent from|>)", s.strip(), re.I
-        )
-    ]
-    return " ".join(kept[:KEY_SENTENCES])[:400] or message[:400]
+    """What to search for: the message itself; the knowledge index searches a long pasted text by its most
+    informative sentences (knowledge.key_sentences, weighted against its own vocabulary)."""
+    return message
 
 
 def _first_sentence(text: str) -> str:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from advisor.article_store import ArticleStore
+from advisor.articles import KnowledgeLoop
 from advisor.conversation_store import ConversationStore
 from advisor.database import SECRET_KEY_FILE, load_or_create_secret, state_folder
 from advisor.llm import LangChainPhraser, Phraser, build_chat_model
 from advisor.recommendation_store import RecommendationStore
+from advisor.schema import upgrade_once
 from advisor.service import Advisor
 from advisor.settings import Settings
 from advisor.users import UserStore
-from knowledge.embeddings import SentenceTransformerEmbedder
+from knowledge.embeddings import build_embedder, default_cache_dir
 from knowledge.feedback import LEGACY_FILE_NAME, ReuseCounts
 from knowledge.index import KnowledgeIndex
 from knowledge.keyword import KeywordIndex
 from knowledge.practices import load_practices
-from knowledge.vector_store import ChromaVectorStore
+from knowledge.vector_store import COLLECTION, ChromaVectorStore
 from metrics.definitions import SCORECARD_METRIC_IDS
 
 
 def build_advisor(settings: Settings) -> Advisor:
-    """An Advisor wired from `settings`: the packaged MiniLM model and embedded Chroma by default."""
-    return Advisor(
+    """An Advisor wired from `settings`: the packaged MiniLM model and embedded Chroma by default. The
+    application database is migrated first, solution documents a crash left unindexed are indexed, and
+    outcomes that were too early to tell are measured again once the data reaches their date."""
+    upgrade_once(settings.database_url)
+    advisor = Advisor(
         data_dir=settings.data_dir,
         index=build_knowledge_index(settings),
         recommendations=RecommendationStore(settings.database_url),
@@ -28,24 +34,40 @@ def build_advisor(settings: Settings) -> Advisor:
         phraser=_phraser(settings),
         practices=load_practices(known_metric_ids=frozenset(SCORECARD_METRIC_IDS)),
         min_group_size=settings.min_group_size,
+        date_window=settings.date_window(),
     )
+    advisor.index_pending_solutions()
+    advisor.remeasure_due_outcomes()
+    return advisor
 
 
 def build_knowledge_index(settings: Settings) -> KnowledgeIndex:
     """Chroma embedded in the index folder, or the server at `chroma_url`; the keyword index (bm25s) always
     lives in the index folder, the reuse counts in the application database (votes must survive a rebuilt
     index; an old `feedback.sqlite3` in the index folder is imported once)."""
+    # int8 vectors differ from fp32 ones (PyTorch and ONNX fp32 agree): they live in a collection of their
+    # own, so switching backends never mixes the two kinds in one index (a switch builds that collection).
+    collection = COLLECTION + ("-int8" if settings.embedding_backend == "onnx-int8" else "")
     vectors = (
-        ChromaVectorStore.server(settings.chroma_url)
+        ChromaVectorStore.server(settings.chroma_url, collection)
         if settings.chroma_url
-        else ChromaVectorStore.persistent(settings.index_dir)
+        else ChromaVectorStore.persistent(settings.index_dir, collection)
     )
     return KnowledgeIndex(
-        SentenceTransformerEmbedder(settings.embedding_model),
+        build_embedder(
+            settings.embedding_backend,
+            settings.embedding_model,
+            settings.model_cache_dir or default_cache_dir(),
+        ),
         vectors,
         KeywordIndex(settings.index_dir / "keyword"),
         ReuseCounts(settings.database_url, import_from=settings.index_dir / LEGACY_FILE_NAME),
     )
+
+
+def build_knowledge_loop(settings: Settings, advisor: Advisor) -> KnowledgeLoop:
+    """The KCS loop (candidates, articles, flags) over `advisor`, its articles on the application database."""
+    return KnowledgeLoop(advisor, ArticleStore(settings.database_url))
 
 
 def build_users(settings: Settings) -> UserStore:

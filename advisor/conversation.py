@@ -103,7 +103,7 @@ class ChatResponder:
         flags: list[str] = []
         if self.phraser is None or reading.intent == "clarify":
             text = chat.linkify(draft.text, draft.citations)
-            for piece in re.findall(r"\S+\s*", text):
+            for piece in chat.stream_chunks(text):  # a few events, not one per word (issue 18)
                 yield ChatToken(piece)
             citations = draft.citations
         else:

@@ -11,19 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, delete, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from advisor.database import open_database, transaction
+from advisor.database import Base, open_database, transaction
 from advisor.errors import ConversationNotFound
 from advisor.models import AnswerFeedback, ChatTurn, Citation, ConversationSummary, Understood
 
 TITLE_CHARS = 120
 #: Intents that answers stored before the chat read questions more finely carry, and what they are now.
 LEGACY_INTENTS = {"search": "how_to", "metric": "status", "group": "status", "empty": "clarify"}
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class ConversationRow(Base):
@@ -68,7 +64,7 @@ class ConversationStore:
     """Conversations by owner; each method is one transaction."""
 
     def __init__(self, url: str) -> None:
-        self._sessions = open_database(url, Base.metadata)
+        self._sessions = open_database(url)
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)

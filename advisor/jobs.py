@@ -36,7 +36,13 @@ from advisor.import_jobs import (
 from advisor.service import Advisor
 from knowledge.errors import KnowledgeError
 from metrics.errors import MetricsError
-from metrics.importers import DEFAULT_MAX_FILE_BYTES, FileCount, Mapping, TableChange
+from metrics.importers import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MEMORY_LIMIT_BYTES,
+    FileCount,
+    Mapping,
+    TableChange,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,9 +137,11 @@ class JobRunner:
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         keep: int = KEEP_JOBS,
+        import_memory_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
     ) -> None:
         self.advisor = advisor
         self.max_file_bytes = max_file_bytes
+        self.import_memory_bytes = import_memory_bytes
         self.keep = keep
         self._own_work_dir = work_dir is None
         self.work_dir = Path(tempfile.mkdtemp(prefix="advisor-jobs-")) if work_dir is None else work_dir
@@ -388,11 +396,15 @@ class JobRunner:
 
     # -- the work ----------------------------------------------------------------------------------------
     def after_data_change(self, updates: JobUpdates) -> str:
-        """After the data folder changed: forget its tables, rebuild the index, warm the scorecards."""
+        """After the data folder changed: forget its tables, rebuild the index, measure the outcomes that
+        were too early to tell until this data came, warm the scorecards."""
         into = self.advisor.data_dir
         self.advisor.reload_data(into)
         built = self._build_index(updates)
         if into.resolve() == self.advisor.data_dir.resolve():
+            remeasured = self.advisor.remeasure_due_outcomes()
+            if remeasured:
+                built += f" {remeasured} outcome(s) that were too early to tell measured again."
             self.advisor.warm_up()  # the scorecard and its drill-downs, so the next page opens at once
         return built
 

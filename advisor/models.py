@@ -70,6 +70,13 @@ class Citation(BaseModel):
     title: str
     kind: Literal["practice", "article", "solution", "case", "document", "metric"]
     url: str
+    #: Other documents that say the same (search folds them into this one) and up to 50 of their ids.
+    duplicates: int = 0
+    duplicate_ids: list[str] = Field(default_factory=list)
+    #: "Seen in 37 cases, across Billing Desk, Onboarding and 3 more teams; marked as solving it 12 times".
+    usage: str | None = None
+    #: False when the search found nothing that fits and this source is only possibly related.
+    good_match: bool = True
 
 
 ChatIntent = Literal[
@@ -178,8 +185,30 @@ class StatusChange(BaseModel):
     reason: str | None = None
 
 
+OutcomeMethod = Literal["before_after", "difference_in_differences", "interrupted_time_series"]
+#: What the evidence says: measurably better or worse (the whole interval on one side of no change), no
+#: clear change (the interval spans it), too early to tell (too little data after the start yet), or not
+#: comparable (the groups did not move together before the step, or the group has no records to compare).
+OutcomeVerdict = Literal["better", "worse", "no_clear_change", "too_early", "not_comparable"]
+
+
+class OutcomePoint(BaseModel):
+    """One week of an outcome's chart: the scoped group (or the organisation) and what it is compared with
+    (the untouched groups, or the line its own history predicted); None where too few records to show."""
+
+    week: date
+    group: float | None = None
+    comparison: float | None = None
+
+
 class MetricOutcome(BaseModel):
-    """A targeted metric over equal windows before and after the step: the measured effect."""
+    """A targeted metric before and after the step, and the step's estimated effect on it.
+
+    `before_*` and `after_*` are the plain figures over equal windows (of the scoped group, when the step
+    had a scope). The judgement is in `estimate`, `low`..`high` (a `confidence` interval) and `verdict`:
+    against comparable groups the step did not touch (difference-in-differences), or, for a step that
+    covered everyone, against what the metric's own history predicted (weaker evidence). Outcomes measured
+    before these fields existed have none of them (method `before_after`)."""
 
     metric_id: str
     name: str
@@ -193,6 +222,27 @@ class MetricOutcome(BaseModel):
     after_end: date
     after_value: float | None
     after_n: int
+    method: OutcomeMethod = "before_after"
+    #: The group the step was scoped to ({"team": "Billing Desk"}), and the groups it is compared with.
+    scope: dict[str, str] | None = None
+    comparison: list[str] = Field(default_factory=list)
+    #: The effect in the metric's unit (after minus what would have been; negative is fewer) and its interval.
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    confidence: float | None = None
+    verdict: OutcomeVerdict | None = None
+    #: Whether the groups moved together before the step: parallel, diverged, or unchecked (too few weeks,
+    #: or no comparison group).
+    pre_trends: Literal["parallel", "diverged", "unchecked"] | None = None
+    #: For "too early to tell": the first day the data should allow a judgement.
+    measurable_from: date | None = None
+    #: Why the evidence is weaker or missing, in words.
+    note: str | None = None
+    #: When the step started and ended (the chart marks both), and its weekly chart.
+    step_start: date | None = None
+    step_end: date | None = None
+    series: list[OutcomePoint] = Field(default_factory=list)
 
     @property
     def change(self) -> float | None:
@@ -202,6 +252,10 @@ class MetricOutcome(BaseModel):
 
     @property
     def improved(self) -> bool | None:
+        """Measurably better (True) or worse (False); None when the evidence says neither. Outcomes without
+        a verdict (measured before verdicts existed) fall back to the plain before/after change."""
+        if self.verdict is not None:
+            return {"better": True, "worse": False}.get(self.verdict)
         change = self.change
         if change is None:
             return None

@@ -29,8 +29,14 @@ START_BASELINE = "acc-baseline-before-improving"
 #: Gaps that need only time (a baseline) before those that need new data.
 GAP_ORDER = {"no_baseline": 0, "no_records": 1, "missing_events": 2, "missing_tables": 3}
 EFFORT_ORDER = {"S": 0, "M": 1, "L": 2}
-#: Score added (or taken) per measured outcome of the organisation's own past use of a practice.
+#: Score added (or taken) per measured outcome of the organisation's own past use of a practice: a step
+#: that measurably worked here rises, one that made things worse falls, and one with no clear change falls
+#: by half as much (it did not show that it works here). Evidence against the metric's own history (no
+#: untouched group to compare with) is weaker and counts half; "too early" and "cannot be judged" count nothing.
 EVIDENCE_WEIGHT = 20.0
+NO_CLEAR_CHANGE_WEIGHT = -0.5
+VERDICT_WEIGHTS = {"better": 1.0, "worse": -1.0, "no_clear_change": NO_CLEAR_CHANGE_WEIGHT}
+WEAKER_EVIDENCE = {"interrupted_time_series": 0.5}
 #: Added per further weak metric a practice moves at once (leverage).
 LEVERAGE_WEIGHT = 15.0
 #: What a concern still counts once an earlier recommendation answers it.
@@ -195,9 +201,7 @@ class Candidate:
             for concern in self.matched
         ]
         fresh = sum(concern.metric.id not in covered for concern in self.matched)
-        track_record = sum(
-            EVIDENCE_WEIGHT if outcome.improved else -EVIDENCE_WEIGHT for outcome in self.proof
-        )
+        track_record = sum(evidence_weight(outcome) for outcome in self.proof)
         return max(weights) + LEVERAGE_WEIGHT * max(0, fresh - 1) + track_record
 
 
@@ -250,9 +254,26 @@ def _named(metric: MetricValue) -> str:
     return f"Another way to move {metric.id} {metric.name}, {metric.status} at {format_value(metric.value, metric.unit)}."
 
 
+def evidence_weight(outcome: MetricOutcome) -> float:
+    """What one measured outcome adds to its practice's value (see EVIDENCE_WEIGHT)."""
+    if outcome.verdict is None:  # measured before verdicts: the plain before/after change
+        return (
+            0.0 if outcome.improved is None else (EVIDENCE_WEIGHT if outcome.improved else -EVIDENCE_WEIGHT)
+        )
+    weight = VERDICT_WEIGHTS.get(outcome.verdict, 0.0) * WEAKER_EVIDENCE.get(outcome.method, 1.0)
+    return EVIDENCE_WEIGHT * weight
+
+
 def _relevant_outcomes(outcomes: Iterable[MetricOutcome], matched: list[Concern]) -> list[MetricOutcome]:
+    """The outcomes for the matched metrics that judge the step (a verdict of better, worse or no clear
+    change; a plain change for outcomes measured before verdicts), so each is shown with its result."""
     wanted = {concern.metric.id for concern in matched}
-    return [outcome for outcome in outcomes if outcome.metric_id in wanted and outcome.improved is not None]
+    return [
+        outcome
+        for outcome in outcomes
+        if outcome.metric_id in wanted
+        and (outcome.verdict in VERDICT_WEIGHTS or (outcome.verdict is None and outcome.improved is not None))
+    ]
 
 
 def _recommendation(

@@ -6,16 +6,33 @@ kept with who made it and when; a done recommendation keeps its measured outcome
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
-from advisor.database import open_database, transaction
+from advisor.database import Base, open_database, transaction
 from advisor.errors import InvalidTransition, RecommendationNotFound
 from advisor.models import (
     MetricOutcome,
@@ -34,14 +51,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "dismissed": frozenset(),
 }
 OPEN_STATUSES: frozenset[str] = frozenset({"proposed", "accepted", "in_progress"})
-
-
-class Base(DeclarativeBase):
-    pass
+#: The rows the partial unique index covers: one open recommendation per organisation and practice.
+OPEN_ONLY = text("status IN ('proposed', 'accepted', 'in_progress')")
 
 
 class RecommendationRow(Base):
     __tablename__ = "recommendations"
+    __table_args__ = (
+        Index(
+            "uq_recommendations_open_practice",
+            "organisation",
+            "practice_id",
+            unique=True,
+            sqlite_where=OPEN_ONLY,
+            postgresql_where=OPEN_ONLY,
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     organisation: Mapped[str] = mapped_column(String(200), index=True)
@@ -84,17 +109,33 @@ class OutcomeRow(Base):
     recommendation: Mapped[RecommendationRow] = relationship(back_populates="outcomes")
 
 
+class IndexOutboxRow(Base):
+    """A done recommendation's solution document, queued for the knowledge index in the transaction that
+    made it done; removed once written there (the outbox: a crash in between is repaired at the next start)."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class RecommendationStore:
-    """Recommendations with their history and outcomes; each method is one transaction."""
+    """Recommendations with their history and outcomes; each method is one transaction.
+
+    Changes are conditional updates (`... WHERE status = <the status it was read in>`): of two people moving
+    the same recommendation at once, one wins and the other gets InvalidTransition, on SQLite and PostgreSQL.
+    A partial unique index keeps one open recommendation per practice and organisation.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._sessions = open_database(url, Base.metadata)
+        self._sessions = open_database(url)
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
@@ -108,7 +149,8 @@ class RecommendationStore:
         actor: str = "advisor",
         at: datetime | None = None,
     ) -> list[TrackedRecommendation]:
-        """Store new recommendations; one still open for the same practice is kept, not duplicated."""
+        """Store new recommendations; one still open for the same practice is kept, not duplicated (also when
+        two processes propose it at the same moment: the database's unique index settles it)."""
         moment = at or datetime.now(UTC)
         with self._session() as session:
             open_practices = set(
@@ -122,21 +164,28 @@ class RecommendationStore:
             for recommendation in recommendations:
                 if recommendation.practice_id in open_practices:
                     continue
-                row = RecommendationRow(
-                    id=uuid.uuid4().hex,
-                    organisation=organisation,
-                    practice_id=recommendation.practice_id,
-                    status="proposed",
-                    period_start=period.start,
-                    period_end=period.end,
-                    created_at=moment,
-                    updated_at=moment,
-                    content=recommendation.model_dump(mode="json"),
-                )
-                row.changes.append(
-                    StatusChangeRow(from_status=None, to_status="proposed", actor=actor, at=moment)
-                )
-                session.add(row)
+                new_id = uuid.uuid4().hex
+                values = {
+                    "id": new_id,
+                    "organisation": organisation,
+                    "practice_id": recommendation.practice_id,
+                    "status": "proposed",
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "created_at": moment,
+                    "updated_at": moment,
+                    "content": recommendation.model_dump(mode="json"),
+                }
+                if _insert_unless_open(session, values):
+                    session.add(
+                        StatusChangeRow(
+                            recommendation_id=new_id,
+                            from_status=None,
+                            to_status="proposed",
+                            actor=actor,
+                            at=moment,
+                        )
+                    )
                 open_practices.add(recommendation.practice_id)
         return self.list(organisation=organisation, statuses=OPEN_STATUSES)
 
@@ -144,7 +193,11 @@ class RecommendationStore:
         self, *, organisation: str | None = None, statuses: frozenset[str] | None = None
     ) -> list[TrackedRecommendation]:
         with self._session() as session:
-            query = select(RecommendationRow).order_by(RecommendationRow.created_at, RecommendationRow.id)
+            query = (
+                select(RecommendationRow)
+                .options(selectinload(RecommendationRow.changes), selectinload(RecommendationRow.outcomes))
+                .order_by(RecommendationRow.created_at, RecommendationRow.id)
+            )
             if organisation is not None:
                 query = query.where(RecommendationRow.organisation == organisation)
             if statuses is not None:
@@ -155,6 +208,26 @@ class RecommendationStore:
         with self._session() as session:
             return _tracked(self._row(session, recommendation_id))
 
+    def preview(
+        self,
+        recommendation_id: str,
+        to_status: RecommendationStatus,
+        *,
+        actor: str,
+        reason: str | None = None,
+        at: datetime,
+    ) -> TrackedRecommendation:
+        """The recommendation as `transition` would leave it, without changing anything (so that the outcome
+        of "done" can be measured before the one transaction that records it). Raises as `transition` would."""
+        current = self.get(recommendation_id)
+        _check(current.status, to_status, reason, at, current.history[-1].at if current.history else None)
+        change = StatusChange(
+            from_status=current.status, to_status=to_status, actor=actor, reason=reason, at=at
+        )
+        return current.model_copy(
+            update={"status": to_status, "updated_at": at, "history": [*current.history, change]}
+        )
+
     def transition(
         self,
         recommendation_id: str,
@@ -163,46 +236,77 @@ class RecommendationStore:
         actor: str,
         reason: str | None = None,
         at: datetime | None = None,
+        outcomes: Sequence[MetricOutcome] | None = None,
+        queue_indexing: bool = False,
     ) -> TrackedRecommendation:
-        """Move a recommendation one step along its lifecycle; a dismissal needs a reason."""
+        """Move a recommendation one step along its lifecycle; a dismissal needs a reason. With `outcomes`
+        (reaching done) the outcome is recorded, and with `queue_indexing` its solution document is queued
+        for the index, in the same transaction: all of it happens, or none."""
         moment = at or datetime.now(UTC)
         with self._session() as session:
             row = self._row(session, recommendation_id)
-            if to_status not in TRANSITIONS[row.status]:
-                allowed = ", ".join(sorted(TRANSITIONS[row.status])) or "nothing (it is closed)"
-                raise InvalidTransition(
-                    f"a recommendation that is {row.status} cannot become {to_status}; allowed: {allowed}"
-                )
-            if to_status == "dismissed" and not (reason or "").strip():
-                raise InvalidTransition("dismissing a recommendation needs a reason")
-            last = _utc(row.changes[-1].at) if row.changes else _utc(row.created_at)
-            if moment < last:
-                raise InvalidTransition(
-                    f"{moment.isoformat()} is before the last change ({last.isoformat()})"
-                )
-            row.changes.append(
+            last = row.changes[-1].at if row.changes else row.created_at
+            was = row.status
+            _check(was, to_status, reason, moment, _utc(last))
+            moved = session.execute(
+                update(RecommendationRow)
+                .where(RecommendationRow.id == recommendation_id, RecommendationRow.status == was)
+                .values(status=to_status, updated_at=moment)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(moved, "rowcount", 0) != 1:  # someone moved it since we read it: judge it as it is now
+                now = session.scalar(select(RecommendationRow.status).where(RecommendationRow.id == row.id))
+                _check(str(now), to_status, reason, moment, None)
+                raise InvalidTransition(f"the recommendation changed to {now} meanwhile; try again")
+            session.add(
                 StatusChangeRow(
-                    from_status=row.status, to_status=to_status, actor=actor, reason=reason, at=moment
+                    recommendation_id=recommendation_id,
+                    from_status=was,
+                    to_status=to_status,
+                    actor=actor,
+                    reason=reason,
+                    at=moment,
                 )
             )
-            row.status = to_status
-            row.updated_at = moment
+            if outcomes is not None:
+                _replace_outcomes(session, recommendation_id, outcomes)
+            if queue_indexing:
+                session.add(IndexOutboxRow(recommendation_id=recommendation_id, queued_at=moment))
+            session.flush()
+            session.expire(row)
             return _tracked(row)
 
     def record_outcomes(
-        self, recommendation_id: str, outcomes: Sequence[MetricOutcome]
+        self, recommendation_id: str, outcomes: Sequence[MetricOutcome], *, queue_indexing: bool = False
     ) -> TrackedRecommendation:
-        """Replace the measured outcome of a done recommendation."""
+        """Replace the measured outcome of a done recommendation (and queue its document for the index)."""
         with self._session() as session:
             row = self._row(session, recommendation_id)
             if row.status != "done":
                 raise InvalidTransition("only a done recommendation has an outcome")
-            row.outcomes.clear()
-            for outcome in outcomes:
-                row.outcomes.append(
-                    OutcomeRow(metric_id=outcome.metric_id, content=outcome.model_dump(mode="json"))
-                )
+            _replace_outcomes(session, recommendation_id, outcomes)
+            if queue_indexing:
+                session.add(IndexOutboxRow(recommendation_id=recommendation_id, queued_at=datetime.now(UTC)))
+            session.flush()
+            session.expire(row)
             return _tracked(row)
+
+    # -- the index outbox ---------------------------------------------------------------------------------
+    def pending_indexing(self) -> builtins.list[tuple[int, TrackedRecommendation]]:
+        """Recommendations whose solution document was queued for the index and not yet written there
+        (after a crash, or while the indexing runs), oldest first, with their queue entry."""
+        with self._session() as session:
+            found = session.execute(
+                select(IndexOutboxRow.id, RecommendationRow)
+                .join(RecommendationRow, RecommendationRow.id == IndexOutboxRow.recommendation_id)
+                .order_by(IndexOutboxRow.id)
+            ).all()
+            return [(entry, _tracked(row)) for entry, row in found]
+
+    def indexed(self, entries: Sequence[int]) -> None:
+        """Take written entries off the index queue."""
+        with self._session() as session:
+            session.execute(delete(IndexOutboxRow).where(IndexOutboxRow.id.in_(list(entries))))
 
     @staticmethod
     def _row(session: Session, recommendation_id: str) -> RecommendationRow:
@@ -210,6 +314,47 @@ class RecommendationStore:
         if row is None:
             raise RecommendationNotFound(f"no recommendation {recommendation_id!r}")
         return row
+
+
+def _check(status: str, to_status: str, reason: str | None, moment: datetime, last: datetime | None) -> None:
+    """Raise InvalidTransition unless `status` may become `to_status` at `moment` (after `last`)."""
+    if to_status not in TRANSITIONS[status]:
+        allowed = ", ".join(sorted(TRANSITIONS[status])) or "nothing (it is closed)"
+        raise InvalidTransition(
+            f"a recommendation that is {status} cannot become {to_status}; allowed: {allowed}"
+        )
+    if to_status == "dismissed" and not (reason or "").strip():
+        raise InvalidTransition("dismissing a recommendation needs a reason")
+    if last is not None and moment < last:
+        raise InvalidTransition(f"{moment.isoformat()} is before the last change ({last.isoformat()})")
+
+
+def _replace_outcomes(session: Session, recommendation_id: str, outcomes: Sequence[MetricOutcome]) -> None:
+    session.execute(delete(OutcomeRow).where(OutcomeRow.recommendation_id == recommendation_id))
+    session.add_all(
+        OutcomeRow(
+            recommendation_id=recommendation_id,
+            metric_id=outcome.metric_id,
+            content=outcome.model_dump(mode="json"),
+        )
+        for outcome in outcomes
+    )
+
+
+def _insert_unless_open(session: Session, values: dict[str, Any]) -> bool:
+    """Insert a proposed recommendation unless one is open for its practice (the partial unique index);
+    True when inserted. PostgreSQL and SQLite skip the clash themselves (ON CONFLICT DO NOTHING); whether
+    the row went in is read from RETURNING, not from a row count some drivers cannot give."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql_insert(RecommendationRow).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite_insert(RecommendationRow).values(values).on_conflict_do_nothing()
+    else:  # other databases: the index still refuses a second open one, as an error
+        statement = insert(RecommendationRow).values(values)
+    with session.no_autoflush:
+        inserted = session.execute(statement.returning(RecommendationRow.id)).scalar_one_or_none()
+    return inserted is not None
 
 
 def _tracked(row: RecommendationRow) -> TrackedRecommendation:

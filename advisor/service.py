@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import get_args
 
@@ -22,12 +22,18 @@ from advisor.models import (
     ConversationSummary,
     DiagnosisReport,
     MeasurementGap,
+    MetricOutcome,
     Recommendation,
     RecommendationStatus,
     TrackedRecommendation,
     Understood,
 )
-from advisor.outcomes import evidence_by_practice, measure_outcomes, solution_document
+from advisor.outcomes import (
+    evidence_by_practice,
+    judge_outcomes,
+    solution_document,
+    touched_groups,
+)
 from advisor.ranking import measurement_gaps, rank_next_steps
 from advisor.recommendation_store import RecommendationStore
 from advisor.scoping import first_weak_target, scope_next_steps
@@ -49,7 +55,9 @@ from metrics.definitions import METRICS_BY_ID
 from metrics.drilldown import focus_on_group
 from metrics.errors import MetricsError, UnknownMetric
 from metrics.models import Diagnosis, Dimension, Period, Scorecard
+from metrics.plausible import DateWindow
 from metrics.scorecard import compute_scorecard
+from metrics.series import SeriesPoint, metric_series
 from metrics.store import OrganisationStore, open_store
 
 #: Who chats when nobody is signed in (local single-user mode) or when the CLI asks.
@@ -73,8 +81,11 @@ class Advisor:
         conversations: ConversationStore,
         phraser: Phraser | None = None,
         min_group_size: int = 5,
+        date_window: DateWindow | None = None,
     ) -> None:
         self.data_dir = data_dir
+        #: The plausible dates (settings); None: metrics.plausible's default window.
+        self.date_window = date_window
         self.index = index
         self.recommendations = recommendations
         self.practices = {practice.id: practice for practice in practices}
@@ -87,6 +98,7 @@ class Advisor:
         self.conversations = conversations
         self._chat = ChatResponder(self, phraser, conversations)
         self._lock = threading.Lock()
+        self._indexing_lock = threading.Lock()
 
     # -- metrics -----------------------------------------------------------------------------------------
     def store(self, data_dir: Path | None = None) -> OrganisationStore:
@@ -96,7 +108,7 @@ class Advisor:
         self._forget_if_changed(path)
         with self._lock:
             if path not in self._stores:
-                self._stores[path] = open_store(path)
+                self._stores[path] = open_store(path, window=self.date_window)
             return self._stores[path]
 
     def _forget_if_changed(self, path: Path) -> None:
@@ -136,23 +148,25 @@ class Advisor:
         `by` adds a drill-down by team, product, channel or segment (small groups suppressed)."""
         key = ((data_dir or self.data_dir).resolve(), period, baseline, by)
         self._forget_if_changed(key[0])
-        cached = self._scorecards.get(key)
-        if cached is None:
-            cached = compute_scorecard(
+        # Computed by one caller while concurrent ones wait: 50 chats asking at once compute it once.
+        return self._scorecards.get_or_compute(
+            key,
+            lambda: compute_scorecard(
                 self.store(data_dir), period, baseline=baseline, min_group_size=self.min_group_size, by=by
-            )
-            self._scorecards.put(key, cached)
-        return cached
+            ),
+        )
 
     def warm_up(self) -> None:
-        """Compute the default scorecard and its four drill-downs ahead of the first visitor (a metric's
-        page shows all four; on a large organisation each takes a second or more). Errors are left for the
-        request that meets them."""
-        for by in (None, *get_args(Dimension)):
-            try:
+        """Compute the default scorecard, its four drill-downs and the next steps (with the diagnoses that
+        scope them) ahead of the first visitor: a metric's page shows all four drill-downs, the home page
+        and "what should we improve next?" the next steps, and under load every early visitor would wait for
+        them. Errors are left for the request that meets them."""
+        try:
+            for by in (None, *get_args(Dimension)):
                 self.scorecard(by=by)
-            except (MetricsError, OSError):
-                return
+            self.next_steps()
+        except (MetricsError, OSError):
+            return
 
     def next_steps(
         self,
@@ -254,13 +268,20 @@ class Advisor:
             if (found := self._diagnoses_cache.get((path, metric_id, period, baseline))) is not None:
                 known[metric_id] = found
         missing = [metric_id for metric_id in metric_ids if metric_id not in known]
-        if missing:
-            computed = diagnose_metrics(
-                self.store(data_dir), self.scorecard(period, data_dir), missing, baseline, self.min_group_size
-            )
-            for metric_id, diagnosis in zip(missing, computed, strict=True):
-                self._diagnoses_cache.put((path, metric_id, period, baseline), diagnosis)
-                known[metric_id] = diagnosis
+        if not missing:
+            return known
+        # One computation at a time, as for the scorecard; the others then find theirs.
+        with self._diagnoses_cache.flight((path, "diagnoses", period, baseline)):
+            for metric_id in missing:
+                if (found := self._diagnoses_cache.get((path, metric_id, period, baseline))) is not None:
+                    known[metric_id] = found
+            missing = [metric_id for metric_id in metric_ids if metric_id not in known]
+            if missing:
+                store, scorecard = self.store(data_dir), self.scorecard(period, data_dir)
+                computed = diagnose_metrics(store, scorecard, missing, baseline, self.min_group_size)
+                for metric_id, diagnosis in zip(missing, computed, strict=True):
+                    self._diagnoses_cache.put((path, metric_id, period, baseline), diagnosis)
+                    known[metric_id] = diagnosis
         return known
 
     def measure_next(
@@ -296,20 +317,95 @@ class Advisor:
         reason: str | None = None,
         at: datetime | None = None,
     ) -> TrackedRecommendation:
-        """One lifecycle step; reaching `done` measures the outcome and indexes it as a prior solution."""
-        moved = self.recommendations.transition(
-            recommendation_id, to_status, actor=actor, reason=reason, at=at
-        )
+        """One lifecycle step. Reaching `done` records the measured outcome and queues the solution document
+        for the index in one transaction (all or nothing); the index is written after it, and a crash in
+        between is repaired by `index_pending_solutions` at the next start."""
         if to_status != "done":
-            return moved
+            return self.recommendations.transition(
+                recommendation_id, to_status, actor=actor, reason=reason, at=at
+            )
+        moment = at or datetime.now(UTC)
+        outcomes: list[MetricOutcome] = []
+        time_range = self.store().time_range() if self.data_dir.is_dir() else None
+        if time_range is not None:
+            # measured on the recommendation as it will be once done (nothing is written yet)
+            planned = self.recommendations.preview(
+                recommendation_id, to_status, actor=actor, reason=reason, at=moment
+            )
+            data_end = time_range[1].date() + timedelta(days=1)
+            outcomes = self.measure_recommendation(planned, data_end)
+        self.recommendations.transition(
+            recommendation_id,
+            to_status,
+            actor=actor,
+            reason=reason,
+            at=moment,
+            outcomes=outcomes,
+            queue_indexing=True,
+        )
+        self.index_pending_solutions()
+        return self.recommendations.get(recommendation_id)
+
+    def index_pending_solutions(self) -> int:
+        """Write the solution documents queued by "done" into the index and take them off the queue (after a
+        crash, at the next start); returns how many were written."""
+        with self._indexing_lock:
+            pending = self.recommendations.pending_indexing()
+            if not pending:
+                return 0
+            documents = {rec.id: solution_document(rec) for _, rec in pending if rec.status == "done"}
+            if documents:
+                self.index.build(list(documents.values()))
+            self.recommendations.indexed([entry for entry, _ in pending])
+            return len(documents)
+
+    def remeasure_due_outcomes(self) -> int:
+        """Measure again the done steps whose outcome was "too early to tell" once the data reaches the date
+        it named (run at start and after new data arrives); returns how many were measured again."""
+        if not self.data_dir.is_dir():
+            return 0
         time_range = self.store().time_range()
         if time_range is None:
-            return moved
+            return 0
         data_end = time_range[1].date() + timedelta(days=1)
-        outcomes = measure_outcomes(moved, lambda window: self.scorecard(window), data_end)
-        measured = self.recommendations.record_outcomes(recommendation_id, outcomes)
-        self.index.build([solution_document(measured)])
-        return measured
+        remeasured = 0
+        for recommendation in self.recommendations.list(
+            organisation=self.organisation(), statuses=frozenset({"done"})
+        ):
+            if not any(_due(outcome, data_end) for outcome in recommendation.outcomes):
+                continue
+            outcomes = self.measure_recommendation(recommendation, data_end)
+            if outcomes != recommendation.outcomes:
+                self.recommendations.record_outcomes(recommendation.id, outcomes, queue_indexing=True)
+                remeasured += 1
+        if remeasured:
+            self.index_pending_solutions()  # the solution documents now carry the measured effect
+        return remeasured
+
+    def measure_recommendation(
+        self, recommendation: TrackedRecommendation, data_end: date
+    ) -> list[MetricOutcome]:
+        """The targeted metrics' plain before/after figures and the step's judged effect: against the
+        groups it did not touch when it is scoped to one (difference-in-differences), else against the
+        metric's own history (weaker evidence), each with a 95% interval and a verdict (advisor.outcomes).
+        Empty before the work started; `data_end` is the first day the data does not cover."""
+        store = self.store()
+        others = [
+            rec
+            for rec in self.recommendations.list(organisation=recommendation.organisation)
+            if rec.id != recommendation.id
+        ]
+
+        def series_for(metric_id: str, windows: Sequence[Period], by: Dimension | None) -> list[SeriesPoint]:
+            return metric_series(store, metric_id, windows, by=by)
+
+        return judge_outcomes(
+            recommendation,
+            series_for,
+            data_end,
+            min_group_size=self.min_group_size,
+            touched=lambda metric_id: touched_groups(recommendation, others, metric_id),
+        )
 
     # -- knowledge ---------------------------------------------------------------------------------------
     def documents(
@@ -328,7 +424,9 @@ class Advisor:
         if store is not None and "articles" in store.tables:
             cursor = store.cursor()
             result = cursor.execute(
-                "SELECT id, title, body, audience, state, product, first_known_at FROM articles"
+                "SELECT id, title, body, audience, state, product, first_known_at FROM articles "
+                # archived knowledge is no longer in use: not found (the KCS loop archives articles)
+                "WHERE coalesce(lower(state), '') NOT IN ('archived', 'retired', 'obsolete', 'deleted')"
             )
             columns = [column[0] for column in result.description or []]
             documents += [article_document(dict(zip(columns, row, strict=True))) for row in result.fetchall()]
@@ -368,8 +466,14 @@ class Advisor:
         )
 
     def ensure_index(self) -> BuildReport | None:
-        """Build the index when it is empty (first start); otherwise leave it as it is."""
-        return self.build_index() if self.index.is_empty() else None
+        """Build the index when it is empty (first start) or a build stopped before it finished (it was
+        killed: the build is incremental, so only what is missing is added, the folders it read included);
+        otherwise leave it as it is."""
+        state = self.index.build_state()
+        if not self.index.is_empty() and (state.complete or state.alive):
+            return None
+        folders = [Path(root) for root in state.roots if Path(root).is_dir()]
+        return self.build_index(paths=folders)
 
     def search(
         self,
@@ -388,10 +492,11 @@ class Advisor:
     ) -> list[list[Hit]]:
         return self.index.search_many(queries, k, filters=filters)
 
-    def record_feedback(self, document_id: str, kind: FeedbackKind) -> int:
+    def record_feedback(self, document_id: str, kind: FeedbackKind, *, user: str | None = None) -> int:
         """A hit marked "helpful" or a solution marked "solved": the document's reuse count goes up by
-        one (returned). Raises UnknownDocument for an id that is not indexed."""
-        return self.index.record_feedback(document_id, kind)
+        one (returned), once per `user`, document and kind (a repeat changes nothing). Raises UnknownDocument
+        for an id that is not indexed."""
+        return self.index.record_feedback(document_id, kind, voter=user)
 
     def evaluate_retrieval(
         self, queries: Mapping[str, str], qrels: Qrels, *, min_similarity: float | None = None
@@ -463,7 +568,7 @@ class Advisor:
         )
         for citation in cited if helpful else []:
             if citation.kind in REUSABLE_KINDS:
-                self.record_feedback(citation.id, "helpful")
+                self.record_feedback(citation.id, "helpful", user=user)
         return verdict
 
     def article(self, article_id: str) -> dict[str, object] | None:
@@ -476,6 +581,13 @@ class Advisor:
         if row is None:
             return None
         return dict(zip([column[0] for column in result.description or []], row, strict=True))
+
+
+def _due(outcome: MetricOutcome, data_end: date) -> bool:
+    """A "too early to tell" outcome whose date has come (or that named none: no records since the start)."""
+    return outcome.verdict == "too_early" and (
+        outcome.measurable_from is None or outcome.measurable_from <= data_end
+    )
 
 
 def _folder_signature(path: Path) -> tuple[object, ...]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from metrics.plausible import DEFAULT_EARLIEST, DateWindow
 
 
 def _packaged_model() -> Path:
@@ -37,9 +40,33 @@ class Settings(BaseSettings):
     embedding_model: Path = Field(
         default_factory=_packaged_model, description="sentence-transformers model folder"
     )
+    embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx",
+        description="what runs the embedding model: ONNX Runtime (same vectors as PyTorch, exported once from "
+        "the packaged weights; PyTorch if that fails), ONNX Runtime with int8 weights (faster; other vectors, "
+        "kept in an index collection of their own; retrieval within 0.005 nDCG@10 of fp32), or PyTorch",
+    )
+    model_cache_dir: Path | None = Field(
+        None,
+        description="where the ONNX export of the embedding model is kept; unset: ocmf-advisor in the user's "
+        "cache folder (XDG_CACHE_HOME or ~/.cache)",
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    worker_threads: int = Field(
+        10,
+        ge=1,
+        le=256,
+        description="threads serving blocking requests (pages, search, chat); more than a few per core only "
+        "adds contention (measured with benchmarks/load.py: 10 beat the default 40 on 2 cores)",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (uvicorn's forwarded_allow_ips); empty: none, the connecting address "
+        "is the client (sign-in throttling and local mode key on it)",
+    )
     min_group_size: int = Field(5, ge=1, description="smallest group shown in a drill-down or metric")
     # -- knowledge index (issue 4) ----------------------------------------------------------------------
     chroma_url: str | None = Field(
@@ -60,6 +87,25 @@ class Settings(BaseSettings):
     import_max_file_bytes: int = Field(
         2 * 1024**3, ge=1, description="`advisor import` refuses export files larger than this (bytes)"
     )
+    # -- import limits (issue 15) -------------------------------------------------------------------------
+    import_earliest_date: date = Field(
+        DEFAULT_EARLIEST,
+        description="imports reject times before this day (optional ones are emptied) and stored ones are ignored",
+    )
+    import_latest_date: date | None = Field(
+        None, description="likewise for times after this day; unset: one year after today"
+    )
+    import_memory_bytes: int = Field(
+        1024**3, ge=64 * 1024**2, description="memory an import may use before it spills to disk (bytes)"
+    )
+
+    def date_window(self) -> DateWindow:
+        """The plausible dates: imports reject times outside them, the scorecard ignores stored ones."""
+        if self.import_latest_date is None:
+            return DateWindow.default(earliest=self.import_earliest_date)
+        return DateWindow(self.import_earliest_date, self.import_latest_date)
+
+    # -- end of import limits -----------------------------------------------------------------------------
     # -- data page uploads (issue 6) ---------------------------------------------------------------------
     upload_max_bytes: int = Field(
         256 * 1024**2, ge=1, description="the data page refuses an uploaded file larger than this (bytes)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -18,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, delete, func, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from advisor.access import ROLES, Principal, Role
-from advisor.database import open_database, transaction
+from advisor.database import Base, best_effort_write, open_database, transaction
 from advisor.errors import InvalidUser, UserConflict, UserNotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -32,10 +33,6 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 TOKEN_PREFIX = "ocmf_"  # noqa: S105 - a prefix, not a secret
 #: How often a token's "last used" time is written: at most once a minute, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class UserRow(Base):
@@ -107,7 +104,9 @@ class UserStore:
         # Verified when the username is unknown, so that a wrong name takes as long as a wrong password.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
         self._has_users = False
-        self._sessions = open_database(url, Base.metadata)
+        self._sessions = open_database(url)
+        self._noted: dict[str, datetime] = {}
+        self._noted_lock = threading.Lock()
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
@@ -165,13 +164,13 @@ class UserStore:
     def change_password(
         self, username: str, current: str, new: str, *, keep_session: str | None = None
     ) -> None:
-        """Change one's own password; every other session of the user ends."""
+        """Change one's own password; every other session of the user ends and their API tokens are revoked."""
         if self.authenticate(username, current) is None:
             raise InvalidUser("the current password is wrong")
         self._set_password(username, new, keep_session=keep_session)
 
     def reset_password(self, username: str, new: str) -> None:
-        """An admin sets someone's password; all their sessions end."""
+        """An admin sets someone's password; all their sessions end and their API tokens are revoked."""
         self._set_password(username, new, keep_session=None)
 
     def _set_password(self, username: str, new: str, *, keep_session: str | None) -> None:
@@ -183,6 +182,8 @@ class UserStore:
             if keep_session is not None:
                 ended = ended.where(SessionRow.token_hash != _digest(keep_session))
             session.execute(ended)
+            # a token made with the old password may be what leaked: the user makes new ones
+            session.execute(delete(TokenRow).where(TokenRow.user_id == row.id))
 
     def set_role(self, username: str, role: str) -> User:
         checked_role = _valid_role(role)
@@ -194,12 +195,14 @@ class UserStore:
             return _user(row)
 
     def set_disabled(self, username: str, disabled: bool) -> User:
-        """Disable (all sessions end, tokens stop working) or enable a user."""
+        """Disable (all sessions end, API tokens are revoked: enabling again does not revive them) or enable
+        a user."""
         with self._session() as session:
             row = self._row(session, username)
             if disabled:
                 self._keep_an_admin(session, row, f"disable {row.username}")
                 session.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+                session.execute(delete(TokenRow).where(TokenRow.user_id == row.id))
             row.disabled = disabled
             return _user(row)
 
@@ -244,12 +247,16 @@ class UserStore:
                 .join(SessionRow, SessionRow.user_id == UserRow.id)
                 .where(SessionRow.token_hash == _digest(token))
             ).first()
-            if found is None or found.disabled:
-                return None
-            if _utc(found.expires_at) <= moment:
-                session.execute(delete(SessionRow).where(SessionRow.token_hash == _digest(token)))
-                return None
-            return Principal(username=found.username, role=_valid_role(found.role))
+        if found is None or found.disabled:
+            return None
+        if _utc(found.expires_at) <= moment:  # tidying up is not the request's work: it never fails it
+            best_effort_write(
+                self.url,
+                delete(SessionRow).where(SessionRow.token_hash == _digest(token)),
+                what="an expired session",
+            )
+            return None
+        return Principal(username=found.username, role=_valid_role(found.role))
 
     def end_session(self, token: str) -> None:
         with self._session() as session:
@@ -302,11 +309,27 @@ class UserStore:
                 .join(TokenRow, TokenRow.user_id == UserRow.id)
                 .where(TokenRow.token_hash == _digest(secret))
             ).first()
-            if found is None or found.disabled:
-                return None
-            if found.last_used_at is None or moment - _utc(found.last_used_at) >= LAST_USED_RESOLUTION:
-                session.execute(update(TokenRow).where(TokenRow.id == found.id).values(last_used_at=moment))
-            return Principal(username=found.username, role=_valid_role(found.role))
+        if found is None or found.disabled:
+            return None
+        if found.last_used_at is None or moment - _utc(found.last_used_at) >= LAST_USED_RESOLUTION:
+            self._note_use(found.id, moment)
+        return Principal(username=found.username, role=_valid_role(found.role))
+
+    def _note_use(self, token_id: str, moment: datetime) -> None:
+        """Write a token's "last used" time: at most once a minute per token and process, waiting at most a
+        moment for the database; a failure is logged, never the request's (it is not what was asked)."""
+        with self._noted_lock:
+            tried = self._noted.get(token_id)
+            if tried is not None and abs(moment - tried) < LAST_USED_RESOLUTION:
+                return
+            self._noted[token_id] = moment
+            if len(self._noted) > 10_000:  # tokens come and go: forget the oldest
+                del self._noted[next(iter(self._noted))]
+        best_effort_write(
+            self.url,
+            update(TokenRow).where(TokenRow.id == token_id).values(last_used_at=moment),
+            what="an API token's last-used time",
+        )
 
     # -- helpers ------------------------------------------------------------------------------------------
     @staticmethod

@@ -35,7 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from knowledge.embeddings import SentenceTransformerEmbedder, packaged_model_path  # noqa: E402
+from knowledge.embeddings import (  # noqa: E402
+    Embedder,
+    EmbeddingBackend,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    default_cache_dir,
+    packaged_model_path,
+)
 from knowledge.feedback import ReuseCounts  # noqa: E402
 from knowledge.index import KnowledgeIndex  # noqa: E402
 from knowledge.keyword import KeywordIndex  # noqa: E402
@@ -89,7 +96,7 @@ def synthetic_queries(count: int, seed: int = 11) -> list[str]:
 class PrecomputedEmbedder:
     """Hands out vectors computed beforehand, in order, while the build asks; then the real model (queries)."""
 
-    def __init__(self, real: SentenceTransformerEmbedder, vectors: np.ndarray) -> None:
+    def __init__(self, real: Embedder, vectors: np.ndarray) -> None:
         self.real, self.vectors, self.name, self.used = real, vectors, real.name, 0
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -114,7 +121,7 @@ def open_index(folder: Path, embedder: Any) -> KnowledgeIndex:
 
 
 def measure_size(
-    size: int, real: SentenceTransformerEmbedder, sample: dict[str, list[float]], queries: list[str]
+    size: int, real: Embedder, sample: dict[str, list[float]], queries: list[str]
 ) -> dict[str, Any]:
     documents = synthetic_documents(size)
     end_to_end = size <= len(sample)
@@ -164,6 +171,132 @@ def measure_size(
     return result
 
 
+#: Issue 18's goals, printed beside the figures.
+GOALS = {
+    "ingest_chunks_per_s": ">= 100 passages/s end to end (ONNX fp32, this machine)",
+    "hybrid_p50_ms": "< 30 ms at 10,000 passages, < 60 ms at 100,000",
+    "onnx_cosine_vs_torch_min": ">= 0.9999 (fp32)",
+    "int8_ndcg10_loss": "offered only if within 0.005 nDCG@10 of fp32 on StackFAQ and the practices set",
+}
+BACKENDS: tuple[EmbeddingBackend, ...] = ("torch", "onnx", "onnx-int8")
+
+
+def make_embedder(backend: EmbeddingBackend) -> Embedder:
+    if backend == "torch":
+        return SentenceTransformerEmbedder(packaged_model_path())
+    return OnnxEmbedder(packaged_model_path(), default_cache_dir(), quantized=backend == "onnx-int8")
+
+
+def compare_backends(texts: list[str], rounds: int, quality: bool) -> dict[str, Any]:
+    """Each backend's embedding rate on the same passages (rounds interleaved, so a busy machine slows all
+    alike; the median is kept), its vectors against PyTorch's, an end-to-end build of those passages, and
+    (with `quality`) its retrieval quality on StackFAQ and the practices set."""
+    embedders = {backend: make_embedder(backend) for backend in BACKENDS}
+    for embedder in embedders.values():
+        embedder.embed(["warm up"])
+    rates: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+    vectors: dict[str, np.ndarray] = {}
+    for _ in range(rounds):
+        for backend, embedder in embedders.items():
+            started = time.perf_counter()
+            vectors[backend] = np.asarray(embedder.embed(texts))
+            rates[backend].append(len(texts) / (time.perf_counter() - started))
+    result: dict[str, Any] = {}
+    for backend, embedder in embedders.items():
+        cosine = (vectors[backend] * vectors["torch"]).sum(axis=1)
+        with tempfile.TemporaryDirectory() as scratch:
+            index = open_index(Path(scratch), embedder)
+            documents = synthetic_documents(len(texts), seed=5)
+            started = time.perf_counter()
+            report = index.build(documents)
+            seconds = time.perf_counter() - started
+        result[backend] = {
+            "model": embedder.name,
+            "embedding_chunks_per_s": round(float(np.median(rates[backend])), 1),
+            "ingest_chunks_per_s": round(report.chunks / seconds, 1),
+            "cosine_vs_torch": {"min": round(float(cosine.min()), 5), "mean": round(float(cosine.mean()), 5)},
+        }
+        if quality:
+            result[backend]["retrieval"] = retrieval_quality(embedder)
+    for backend in BACKENDS[1:]:
+        result[backend]["speedup_vs_torch"] = round(
+            result[backend]["embedding_chunks_per_s"] / result["torch"]["embedding_chunks_per_s"], 2
+        )
+    if quality:
+        fp32, int8 = result["onnx"]["retrieval"], result["onnx-int8"]["retrieval"]
+        result["onnx-int8"]["hybrid_ndcg10_loss_vs_fp32"] = {
+            name: round(fp32[name]["hybrid_ndcg@10"] - int8[name]["hybrid_ndcg@10"], 4) for name in fp32
+        }
+    return result
+
+
+def query_concurrency(queries: list[str], clients: int, seconds: float = 10.0) -> dict[str, Any]:
+    """Query embeddings per second with 1 and with `clients` threads asking one query at a time, through
+    the ONNX model alone and through BatchingEmbedder (what the app uses), with p95 latency."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowledge.embeddings import BatchingEmbedder
+
+    inner = make_embedder("onnx")
+    inner.embed(["warm up"])
+    batching = BatchingEmbedder(inner)
+
+    def run(embedder: Embedder, threads: int) -> dict[str, float]:
+        deadline = time.perf_counter() + seconds
+        spent: list[float] = []
+
+        def client(number: int) -> None:
+            position = number
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                embedder.embed([queries[position % len(queries)]])
+                spent.append((time.perf_counter() - started) * 1000)
+                position += threads
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(client, range(threads)))
+        return {
+            "queries_per_s": round(len(spent) / seconds, 1),
+            "p50_ms": round(percentile(spent, 50), 1),
+            "p95_ms": round(percentile(spent, 95), 1),
+        }
+
+    result: dict[str, Any] = {}
+    for name, embedder in (("onnx_alone", inner), ("batching", batching)):
+        one, many = run(embedder, 1), run(embedder, clients)
+        result[name] = {
+            "1_client": one,
+            f"{clients}_clients": many,
+            "throughput_ratio": round(many["queries_per_s"] / one["queries_per_s"], 2),
+        }
+    return result
+
+
+def retrieval_quality(embedder: Embedder) -> dict[str, dict[str, float]]:
+    """nDCG@10 and MRR@10 of hybrid and dense search with this embedder, per evaluation set."""
+    from benchmarks.retrieval import DEFAULT_DATA, practices_set, score_modes
+    from knowledge.index import DEFAULT_MIN_SIMILARITY
+    from knowledge.stackfaq import load_stackfaq
+
+    sets = {"practices": practices_set()}
+    if DEFAULT_DATA.is_file():
+        sets["stackfaq"] = load_stackfaq(DEFAULT_DATA)
+    found: dict[str, dict[str, float]] = {}
+    for name, dataset in sets.items():
+        with tempfile.TemporaryDirectory() as scratch:
+            index = open_index(Path(scratch), embedder)
+            index.build(dataset.documents, remove_missing_kinds=("document", "practice"))
+            queries = {query.id: query.query for query in dataset.queries}
+            scores = score_modes(index, queries, dataset.qrels, DEFAULT_MIN_SIMILARITY, ("dense", "hybrid"))
+        found[name] = {
+            f"{mode}_{metric}": round(value, 4)
+            for mode, result in scores.items()
+            for metric, value in result.as_row().items()
+            if metric in ("ndcg@10", "mrr@10")
+        }
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -174,9 +307,26 @@ def main() -> None:
     parser.add_argument("--embed-sample", type=int, default=1000, help="passages the real model embeds")
     parser.add_argument("--queries", type=int, default=100, help="queries timed per size and mode")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument(
+        "--backend", default="onnx", choices=BACKENDS, help="the embedder of the size runs (default: onnx)"
+    )
+    parser.add_argument("--compare", type=int, default=0, help="passages for the side-by-side of backends")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the side-by-side")
+    parser.add_argument("--quality", action="store_true", help="retrieval quality of each backend too")
+    parser.add_argument("--clients", type=int, default=0, help="also time N concurrent query embedders")
     args = parser.parse_args()
+    concurrency = query_concurrency(synthetic_queries(200), args.clients) if args.clients else None
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
-    real = SentenceTransformerEmbedder(packaged_model_path())
+    backends = (
+        compare_backends(
+            [document.text for document in synthetic_documents(args.compare, seed=3)],
+            args.rounds,
+            args.quality,
+        )
+        if args.compare
+        else None
+    )
+    real = make_embedder(args.backend)
     real.embed(["warm up"])
     sample_texts = [document.text for document in synthetic_documents(args.embed_sample, seed=3)]
     started = time.perf_counter()
@@ -193,11 +343,15 @@ def main() -> None:
     output = {
         "benchmark": "index",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "goals": GOALS,
         "embedding": {
+            "backend": args.backend,
             "chunks": len(sample_texts),
             "chunks_per_s": round(embedding_rate, 1),
             "model": real.name,
         },
+        "backends": backends,
+        "query_concurrency": concurrency,
         "sizes": results,
     }
     text = json.dumps(output, indent=2)

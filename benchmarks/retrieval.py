@@ -1,11 +1,15 @@
 """Retrieval quality: Recall@1/5/10, MRR@10 and nDCG@10 of keyword, dense and hybrid search, per set.
 
     .venv/bin/python benchmarks/retrieval.py [--data ../shared/data/stackfaq/stackExchange-FAQ.xml]
-        [--index-dir DIR] [--threads N] [--min-similarity X ...] [--tune] [--latency-queries N] [--out FILE]
+        [--index-dir DIR] [--threads N] [--min-similarity X ...] [--tune] [--latency-queries N] [--demo DIR]
+        [--sets stackfaq,practices,demo-cases] [--out FILE]
 
-Two sets: StackFAQ (125 threads as documents, ~1,250 human paraphrases as queries, each relevant to its own
-thread; Stack Exchange content, CC BY-SA 3.0) when ../shared/data is there, and the practices library with
-the 30 hand-written, graded queries of tests/knowledge/data. Each is indexed with the real MiniLM model,
+Three sets: StackFAQ (125 threads as documents, ~1,250 human paraphrases as queries, each relevant to its own
+thread; Stack Exchange content, CC BY-SA 3.0) when ../shared/data is there, the practices library with
+the 30 hand-written, graded queries of tests/knowledge/data, and the demo's resolved cases (duplicate-heavy:
+~5,000 notes from 26 templates in the medium demo) with 26 questions, each judged by its one relevant cluster
+(the resolution id of the note template; a cluster counts once in the ranking), where the ten hybrid hits
+should also hold at least 5 distinct solutions (`distinct_solutions`). `--sets` picks some of them. Each is indexed with the real MiniLM model,
 embedded Chroma and bm25s, in a temporary folder unless --index-dir is given (then reused incrementally).
 Query latency (p50/p95, one query at a time, k = 10, as the app searches) is timed per mode on the first
 --latency-queries queries of each set.
@@ -20,6 +24,7 @@ other fold, both ways round. Prints JSON.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -27,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from knowledge.documents import practice_document  # noqa: E402
+from knowledge.documents import case_document, practice_document  # noqa: E402
 from knowledge.embeddings import SentenceTransformerEmbedder, packaged_model_path  # noqa: E402
 from knowledge.evaluation import RetrievalScores, evaluate_retrievers  # noqa: E402
 from knowledge.feedback import ReuseCounts  # noqa: E402
@@ -47,10 +53,16 @@ from knowledge.practices import load_practices  # noqa: E402
 from knowledge.query_files import read_qrels, read_queries  # noqa: E402
 from knowledge.stackfaq import ATTRIBUTION, EvaluationSet, load_stackfaq  # noqa: E402
 from knowledge.vector_store import ChromaVectorStore  # noqa: E402
+from metrics.demo import generate_demo  # noqa: E402
+from metrics.demo.resolutions import PROBLEMS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "stackfaq" / "stackExchange-FAQ.xml"
 PRACTICE_QUERIES = ROOT / "tests" / "knowledge" / "data" / "practices-queries.jsonl"
 PRACTICE_QRELS = ROOT / "tests" / "knowledge" / "data" / "practices-qrels.txt"
+CASE_QUERIES = ROOT / "tests" / "knowledge" / "data" / "demo-cases-queries.jsonl"
+CASE_QRELS = ROOT / "tests" / "knowledge" / "data" / "demo-cases-qrels.txt"
+#: The demo's note templates; a template's position is its resolution id (`r00` ... `r25`).
+NOTES = [note for problems in PROBLEMS for _, notes in problems for note in notes]
 
 
 def open_index(folder: Path) -> KnowledgeIndex:
@@ -67,22 +79,62 @@ TUNING_WEIGHTS = [round(0.05 * step, 2) for step in range(13)]  # 0.0 (dense alo
 HEADLINE = ("mrr@10", "ndcg@10")
 
 
+Label = Callable[[Any], str]
+
+
+def resolution_label(hit: Any) -> str:
+    """The resolution id of a demo case hit (the note template its passage holds), else its document id."""
+    flat = " ".join(str(hit.snippet).split())
+    return next((f"r{number:02d}" for number, note in enumerate(NOTES) if note in flat), str(hit.id))
+
+
+def ranked(hits: Any, label: Label | None) -> list[str]:
+    """Document ids, or with `label` the solutions, each once, in rank order (a cluster counts once)."""
+    if label is None:
+        return [hit.id for hit in hits]
+    return list(dict.fromkeys(label(hit) for hit in hits))
+
+
 def score_modes(
     index: KnowledgeIndex,
     queries: dict[str, str],
     qrels: dict[str, dict[str, int]],
     floor: float,
     modes: tuple[str, ...] = ("keyword", "dense", "hybrid", "hybrid-rrf"),
+    label: Label | None = None,
 ) -> dict[str, RetrievalScores]:
     return evaluate_retrievers(
         lambda texts, mode: [
-            [hit.id for hit in hits]
+            ranked(hits, label)
             for hits in index.search_many(texts, 10, mode=mode, min_similarity=floor)  # type: ignore[arg-type]
         ],
         queries,
         qrels,
         modes,
     )
+
+
+def distinct_solutions(
+    index: KnowledgeIndex, queries: dict[str, str], floor: float, label: Label
+) -> dict[str, Any]:
+    """How many distinct solutions the 10 hybrid hits of each query hold. The goal: at least 5 where 5 exist,
+    that is where the first 30 hits (everything above the similarity floor, in practice) hold 5 or more."""
+    texts = list(queries.values())
+    counts = [
+        len({label(hit) for hit in hits}) for hits in index.search_many(texts, 10, min_similarity=floor)
+    ]
+    existing = [
+        len({label(hit) for hit in hits}) for hits in index.search_many(texts, 30, min_similarity=floor)
+    ]
+    where_5_exist = [count for count, exist in zip(counts, existing, strict=True) if exist >= 5]
+    return {
+        "mean_distinct_in_top10": round(sum(counts) / max(len(counts), 1), 2),
+        "min_distinct_in_top10": min(counts, default=0),
+        "queries_with_at_least_5": sum(count >= 5 for count in counts),
+        "queries_where_5_exist": len(where_5_exist),
+        "of_those_with_at_least_5_in_top10": sum(count >= 5 for count in where_5_exist),
+        "queries": len(counts),
+    }
 
 
 def margins(rows: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -115,6 +167,8 @@ class LoadedSet:
     index: KnowledgeIndex
     dataset: EvaluationSet
     fold: Fold
+    #: Judged by solution rather than document (the demo's cases: many documents, one resolution).
+    label: Label | None = None
 
     def queries(self, fold: int | None = None) -> dict[str, str]:
         return {
@@ -129,7 +183,7 @@ def evaluate_set(loaded: LoadedSet, floors: list[float], latency_queries: int) -
     runs = []
     for floor in floors:
         started = time.perf_counter()
-        scores = score_modes(loaded.index, queries, loaded.dataset.qrels, floor)
+        scores = score_modes(loaded.index, queries, loaded.dataset.qrels, floor, label=loaded.label)
         rows = {mode: result.as_row() for mode, result in scores.items()}
         runs.append(
             {
@@ -137,6 +191,11 @@ def evaluate_set(loaded: LoadedSet, floors: list[float], latency_queries: int) -
                 "seconds": round(time.perf_counter() - started, 1),
                 "scores": rows,
                 "hybrid_minus_best_single": margins(rows),
+                **(
+                    {"distinct_solutions": distinct_solutions(loaded.index, queries, floor, loaded.label)}
+                    if loaded.label is not None
+                    else {}
+                ),
             }
         )
     return {
@@ -224,12 +283,26 @@ def practices_set() -> EvaluationSet:
     return EvaluationSet(documents, read_queries(PRACTICE_QUERIES), read_qrels(PRACTICE_QRELS))
 
 
-def load_set(name: str, dataset: EvaluationSet, folder: Path, fold: Fold) -> tuple[LoadedSet, dict[str, Any]]:
+def demo_cases_set(demo: Path) -> EvaluationSet:
+    """The demo organisation's resolved cases with notes (templated: ~190 tickets per note in the medium
+    demo) and the 26 demo-case questions, each judged by its one relevant cluster (resolution id)."""
+    with (demo / "tickets.csv").open(encoding="utf-8", newline="") as rows:
+        documents = [document for row in csv.DictReader(rows) if (document := case_document(row)) is not None]
+    return EvaluationSet(documents, read_queries(CASE_QUERIES), read_qrels(CASE_QRELS))
+
+
+def load_set(
+    name: str, dataset: EvaluationSet, folder: Path, fold: Fold, label: Label | None = None
+) -> tuple[LoadedSet, dict[str, Any]]:
     index = open_index(folder)
     started = time.perf_counter()
-    report = index.build(dataset.documents, remove_missing_kinds=("document", "practice"))
-    built = {"build_seconds": round(time.perf_counter() - started, 1), "passages_embedded": report.chunks}
-    return LoadedSet(name, index, dataset, fold), built
+    report = index.build(dataset.documents, remove_missing_kinds=("document", "practice", "case"))
+    built = {
+        "build_seconds": round(time.perf_counter() - started, 1),
+        "passages_embedded": report.chunks,
+        "documents_indexed": len(dataset.documents),
+    }
+    return LoadedSet(name, index, dataset, fold, label), built
 
 
 def main() -> None:
@@ -251,6 +324,13 @@ def main() -> None:
     parser.add_argument(
         "--latency-queries", type=int, default=200, help="queries timed one at a time per set and mode"
     )
+    parser.add_argument(
+        "--demo",
+        type=Path,
+        help="a demo organisation folder for the demo-cases set (default: the medium seed-42 demo, generated "
+        "under the index folder)",
+    )
+    parser.add_argument("--sets", default="stackfaq,practices,demo-cases", help="comma-separated sets to run")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
     floors = args.min_similarity or [DEFAULT_MIN_SIMILARITY]
@@ -259,7 +339,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = args.index_dir or Path(scratch)
         loaded: list[LoadedSet] = []
-        if args.data.is_file():
+        chosen = set(args.sets.split(","))
+        if "stackfaq" not in chosen:
+            pass
+        elif args.data.is_file():
             stackfaq, built = load_set(
                 "stackfaq", load_stackfaq(args.data, threads=args.threads), root / "stackfaq", stackfaq_fold
             )
@@ -272,9 +355,18 @@ def main() -> None:
                 f"no StackFAQ file at {args.data} (see ../shared/data/README.md); skipping it",
                 file=sys.stderr,
             )
-        practices, built = load_set("practices", practices_set(), root / "practices", numbered_fold)
-        loaded.append(practices)
-        sets.append({**evaluate_set(practices, floors, args.latency_queries), **built})
+        if "practices" in chosen:
+            practices, built = load_set("practices", practices_set(), root / "practices", numbered_fold)
+            loaded.append(practices)
+            sets.append({**evaluate_set(practices, floors, args.latency_queries), **built})
+        if "demo-cases" in chosen:
+            demo = args.demo or root / "demo-medium-42"
+            if not (demo / "tickets.csv").exists():
+                generate_demo(demo, end=date(2026, 12, 1), seed=42, size="medium")
+            cases, built = load_set(
+                "demo-cases", demo_cases_set(demo), root / "demo-cases", numbered_fold, resolution_label
+            )
+            sets.append({**evaluate_set(cases, floors, args.latency_queries), **built})
         if args.tune:
             result["tuning"] = tune(loaded, floors[0])
     text = json.dumps(result, indent=2, ensure_ascii=False)

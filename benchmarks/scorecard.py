@@ -7,15 +7,18 @@ Each organisation is generated straight to Parquet by DuckDB SQL (deterministic 
 rows) into a cache folder. Each measurement runs in its own process, so its peak memory is that process's
 peak resident set (ru_maxrss), which counts DuckDB's own allocations as well as Python's; the scorecard runs
 three times and the fastest run is kept (the machine may be shared), with its CPU seconds. Printed as JSON:
-sizes, seconds, peak memory, and how much faster the scorecard is than pandas computing only seven of its
-metrics (C6, B2, C1b, E4, C5, reopen rate, K3) over the same windows. The pandas figures are also checked
-against the scorecard's, so the comparison is between two implementations that agree.
-Target: 1M tickets / 10M events under 10 s and 4 GB on 2 cores, at least 5x faster than pandas.
+sizes, seconds, peak memory, and the scorecard's time against two implementations of only seven of its
+metrics (C6, B2, C1b, E4, C5, reopen rate, K3) over the same windows and files: hand-written DuckDB SQL (the
+engine's floor) and vectorised pandas (no Python function per group, no crosstab). Both are checked against
+the scorecard's figures, so the comparison is between implementations that agree.
+Goals (issue 18): the full scorecard within 1.3x of the DuckDB SQL at 1M tickets; 10M tickets / 100M events
+in under 90 s and 12 GB.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -268,7 +271,8 @@ def run_scorecard(folder: Path) -> dict[str, Any]:
 
 
 def run_pandas(folder: Path) -> dict[str, Any]:
-    """A straightforward pandas version of seven key metrics over the period and every month."""
+    """A vectorised pandas version of seven key metrics over the period and every month (no Python function
+    per group, no crosstab: what a careful pandas user would write)."""
     import numpy as np
     import pandas as pd
 
@@ -291,7 +295,8 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     first = assigned["ticket_id"].ne(assigned["ticket_id"].shift())
     changed = ~first & (assigned["team"].ne(previous["team"]) | assigned["agent_id"].ne(previous["agent_id"]))
     handoffs = changed.groupby(assigned["ticket_id"]).sum()
-    per_kind = pd.crosstab(events["ticket_id"], events["kind"])
+    # Vectorised: one grouped count per (ticket, kind), not crosstab's pivot machinery over every event.
+    per_kind = events.groupby(["ticket_id", "kind"], sort=False).size().unstack(fill_value=0)
     facts = tickets.set_index("id")
     facts["handoffs"] = handoffs.reindex(facts.index, fill_value=0)
     kinds = per_kind.reindex(facts.index, fill_value=0)
@@ -301,9 +306,12 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     facts["created"] = kinds.get("article_created", 0)
     done = facts[facts["resolved"].notna()]
 
-    groups = tickets.assign(key=tickets["interruption_id"].fillna(tickets["id"]))
+    groups = tickets.assign(
+        key=tickets["interruption_id"].fillna(tickets["id"]), unresolved=tickets["resolved"].isna()
+    )
+    # Vectorised: built-in aggregations only (a Python lambda per group would run a million times).
     spans = groups.groupby("key").agg(
-        start=("created_at", "min"), end=("resolved", "max"), open=("resolved", lambda s: s.isna().any())
+        start=("created_at", "min"), end=("resolved", "max"), open=("unresolved", "any")
     )
     spans = spans[~spans["open"]]
     spans["hours"] = (spans["end"] - spans["start"]).dt.total_seconds() / 3600
@@ -342,8 +350,91 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     return {"seconds": round(finished - started, 3), "windows": len(windows), "key_values": period}
 
 
+def run_duckdb(folder: Path) -> dict[str, Any]:
+    """Hand-written DuckDB SQL for the same seven metrics over the same windows and files: the engine's own
+    speed, with none of the scorecard's generality (the floor the scorecard is measured against)."""
+    import duckdb
+
+    started = time.perf_counter()
+    db = duckdb.connect()
+    db.execute("SET TimeZone = 'UTC'")
+    for name in ("tickets", "ticket_events", "surveys", "employees", "competency"):
+        db.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    starts = [f"{2024 + (10 + month) // 12}-{(10 + month) % 12 + 1:02d}-01" for month in range(MONTHS + 1)]
+    windows = [("period", PERIOD[0], PERIOD[1])] + [(lo[:7], lo, hi) for lo, hi in itertools.pairwise(starts)]
+    db.execute(
+        "CREATE TEMP TABLE win AS SELECT * FROM (VALUES "
+        + ", ".join(f"('{name}', TIMESTAMPTZ '{lo}', TIMESTAMPTZ '{hi}')" for name, lo, hi in windows)
+        + ") w(name, lo, hi)"
+    )
+    db.execute(
+        """
+        CREATE TEMP TABLE facts AS
+        WITH per_ticket AS (
+            SELECT ticket_id,
+                   max("at") FILTER (WHERE kind = 'status' AND lower(status) = 'resolved') AS last_resolved,
+                   count(*) FILTER (WHERE kind IN ('customer_message', 'agent_message')) AS interactions,
+                   (count(*) FILTER (WHERE kind = 'reopened') > 0)::DOUBLE AS reopened,
+                   count(*) FILTER (WHERE kind = 'article_linked') AS linked,
+                   count(*) FILTER (WHERE kind = 'article_created') AS created
+            FROM ticket_events GROUP BY ticket_id),
+        assigned AS (
+            SELECT ticket_id, team, agent_id,
+                   lag(team) OVER w AS previous_team, lag(agent_id) OVER w AS previous_agent,
+                   row_number() OVER w AS number
+            FROM ticket_events WHERE kind = 'assigned' WINDOW w AS (PARTITION BY ticket_id ORDER BY "at")),
+        hand_offs AS (
+            SELECT ticket_id, count(*) FILTER (WHERE number > 1 AND (team <> previous_team
+                   OR agent_id <> previous_agent)) AS hand_offs
+            FROM assigned GROUP BY ticket_id)
+        SELECT t.id, t.created_at, t.interruption_id, coalesce(t.resolved_at, p.last_resolved) AS resolved,
+               coalesce(h.hand_offs, 0) AS hand_offs, coalesce(p.interactions, 0) AS interactions,
+               coalesce(p.reopened, 0) AS reopened, coalesce(p.linked, 0) AS linked,
+               coalesce(p.created, 0) AS created
+        FROM tickets t LEFT JOIN per_ticket p ON p.ticket_id = t.id LEFT JOIN hand_offs h ON h.ticket_id = t.id
+        """
+    )
+    rows = db.execute(
+        """
+        WITH done AS (
+            SELECT win.name, median(hand_offs) AS c6, quantile_cont(hand_offs, 0.8) AS c6_p80,
+                   median(interactions) AS c5, 100 * avg(reopened) AS c1r,
+                   sum(linked) / nullif(sum(created), 0) AS k3
+            FROM facts JOIN win ON resolved >= win.lo AND resolved < win.hi GROUP BY win.name),
+        spans AS (
+            SELECT epoch(max(resolved) - min(created_at)) / 3600 AS hours, max(resolved) AS ended
+            FROM facts GROUP BY coalesce(interruption_id, id) HAVING count(*) = count(resolved)),
+        b2 AS (SELECT win.name, median(hours) AS b2 FROM spans JOIN win ON ended >= win.lo AND ended < win.hi
+               GROUP BY win.name),
+        c1b AS (
+            SELECT win.name, 100 * avg((1 + (score - 1) * 4 / (scale_max - 1) >= 4 - 1e-9)::DOUBLE) AS c1b
+            FROM surveys JOIN win ON "at" >= win.lo AND "at" < win.hi WHERE kind = 'csat' GROUP BY win.name),
+        trust AS (
+            SELECT c.employee_id, min(c.peer_trust_at) AS "at" FROM competency c
+            WHERE c.peer_trust_at IS NOT NULL GROUP BY c.employee_id),
+        e4 AS (
+            SELECT win.name, median(epoch(trust."at" - e.started_at) / 86400) AS e4
+            FROM trust JOIN employees e ON e.id = trust.employee_id
+            JOIN win ON trust."at" >= win.lo AND trust."at" < win.hi GROUP BY win.name)
+        SELECT win.name, c6, c6_p80, c5, c1r, k3, b2, c1b, e4 FROM win
+        LEFT JOIN done USING (name) LEFT JOIN b2 USING (name) LEFT JOIN c1b USING (name)
+        LEFT JOIN e4 USING (name)
+        """
+    ).fetchall()
+    finished = time.perf_counter()
+    db.close()
+    keys = ["C6", "C6_p80", "C5", "C1r", "K3", "B2", "C1b", "E4"]
+    period = next(row for row in rows if row[0] == "period")
+    values = {
+        key: None if value is None else round(float(value), 2)
+        for key, value in zip(keys, period[1:], strict=True)
+    }
+    return {"seconds": round(finished - started, 3), "windows": len(rows), "key_values": values}
+
+
 def child(kind: str, folder: Path) -> None:
-    result = run_scorecard(folder) if kind == "scorecard" else run_pandas(folder)
+    runners = {"scorecard": run_scorecard, "pandas": run_pandas, "duckdb": run_duckdb}
+    result = runners[kind](folder)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
     # CPU time does not grow when other processes share the machine, unlike wall time.
@@ -398,6 +489,13 @@ def main() -> None:
             "generate_seconds": generated,
             "scorecard": scorecard,
         }
+        duckdb_sql = measure("duckdb", folder, arguments.repeat)
+        run["duckdb_sql_key_metrics"] = duckdb_sql
+        # The ratio the issue's goal is about: the whole scorecard (24 metrics, every window) against the
+        # engine computing 7 of them by hand; CPU seconds too, as wall time suffers on a shared machine.
+        run["scorecard_vs_duckdb_sql"] = round(scorecard["seconds"] / duckdb_sql["seconds"], 2)
+        run["scorecard_vs_duckdb_sql_cpu"] = round(scorecard["cpu_seconds"] / duckdb_sql["cpu_seconds"], 2)
+        run["values_agree_duckdb_sql"] = _agree(scorecard["key_values"], duckdb_sql["key_values"])
         if not arguments.skip_pandas:
             pandas = measure("pandas", folder)
             run["pandas_key_metrics"] = pandas
@@ -413,7 +511,12 @@ def main() -> None:
                 "benchmark": "scorecard",
                 "cpu_count": os.cpu_count(),
                 "period": "..".join(PERIOD),
-                "target": "1M tickets under 10 s and 4 GB on 2 cores; >= 5x faster than pandas",
+                "goals": {
+                    "scorecard_vs_duckdb_sql": "<= 1.3 at 1M tickets (the full scorecard against hand-written "
+                    "DuckDB computing 7 of its metrics over the same files)",
+                    "seconds": "10M tickets / 100M events: < 90 s and < 12 GB peak",
+                    "speedup_vs_pandas": "reported, not a goal: pandas (vectorised) computes only 7 metrics",
+                },
                 "runs": runs,
             },
             indent=2,

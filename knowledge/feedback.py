@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
-from sqlalchemy import DateTime, Integer, String, create_engine, select, update
+from sqlalchemy import DateTime, Integer, String, create_engine, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -34,11 +34,11 @@ ID_SLICE = 500
 logger = logging.getLogger(__name__)
 
 
-class _Base(DeclarativeBase):
-    pass
+class FeedbackBase(DeclarativeBase):
+    """The reuse-count tables; the application's migrations (advisor.schema) include this metadata."""
 
 
-class ReuseRow(_Base):
+class ReuseRow(FeedbackBase):
     __tablename__ = "knowledge_reuse"
 
     document_id: Mapped[str] = mapped_column(String(500), primary_key=True)
@@ -47,7 +47,18 @@ class ReuseRow(_Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class ReuseImportRow(_Base):
+class ReuseVoteRow(FeedbackBase):
+    """Who voted what for a document: one vote of each kind per person, so nobody can inflate a count."""
+
+    __tablename__ = "knowledge_reuse_votes"
+
+    document_id: Mapped[str] = mapped_column(String(500), primary_key=True)
+    voter: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReuseImportRow(FeedbackBase):
     """One imported legacy file, by a hash of the counts it held, so that it is imported only once."""
 
     __tablename__ = "knowledge_reuse_imports"
@@ -78,7 +89,7 @@ class ReuseCounts:
         self.url = database_url
         try:
             self._engine = _engine(database_url)
-            _Base.metadata.create_all(self._engine)
+            FeedbackBase.metadata.create_all(self._engine)
         except (SQLAlchemyError, OSError) as error:
             raise KnowledgeError(f"cannot open the application database {database_url}: {error}") from None
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -102,23 +113,34 @@ class ReuseCounts:
         finally:
             session.close()
 
-    def record(self, document_id: str, kind: FeedbackKind) -> int:
-        """Count one vote (one transaction); returns the document's new reuse count."""
+    def record(self, document_id: str, kind: FeedbackKind, *, voter: str | None = None) -> int:
+        """Count one vote (one transaction); returns the document's new reuse count. A `voter` counts once per
+        document and kind: a repeat changes nothing (the count is returned as it is). Without a voter (the
+        operator's CLI) every call counts."""
         if kind not in get_args(FeedbackKind):
             raise KnowledgeError(f"feedback must be one of {list(get_args(FeedbackKind))}, not {kind!r}")
+        total = ReuseRow.helpful + ReuseRow.solved
         for _attempt in range(3):
             try:
                 with self._session() as session:
-                    self._add(
-                        session, document_id, 1 if kind == "helpful" else 0, 1 if kind == "solved" else 0
-                    )
-                    total = session.scalar(
-                        select(ReuseRow.helpful + ReuseRow.solved).where(ReuseRow.document_id == document_id)
-                    )
-                return int(total or 0)
+                    if voter is None or self._first_vote(session, document_id, voter, kind):
+                        self._add(
+                            session, document_id, 1 if kind == "helpful" else 0, 1 if kind == "solved" else 0
+                        )
+                    count = session.scalar(select(total).where(ReuseRow.document_id == document_id))
+                return int(count or 0)
             except _FirstVoteRace:
-                continue  # another writer inserted the row first: the increment now finds it
+                continue  # another writer inserted the row first: the next attempt finds it
         raise KnowledgeError(f"could not count the vote for {document_id!r}: the database kept refusing it")
+
+    @staticmethod
+    def _first_vote(session: Session, document_id: str, voter: str, kind: str) -> bool:
+        """Keep `voter`'s vote; False when they gave this one before (the primary key settles races)."""
+        if session.get(ReuseVoteRow, (document_id, voter, kind)) is not None:
+            return False
+        session.add(ReuseVoteRow(document_id=document_id, voter=voter, kind=kind, at=datetime.now(UTC)))
+        _flush(session)
+        return True
 
     def _add(self, session: Session, document_id: str, helpful: int, solved: int) -> None:
         """Add to a document's counts inside `session`: an increment in the database, or a first row."""
@@ -149,6 +171,30 @@ class ReuseCounts:
                         select(ReuseRow.document_id, total).where(ReuseRow.document_id.in_(part))
                     ).all()
         return {str(document_id): int(count) for document_id, count in rows if count}
+
+    def reuse_and_solved(self, document_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """(reuse count, "solved" votes) of the given documents, in one query per slice; absent: no votes."""
+        rows: list[Any] = []
+        ids = list(dict.fromkeys(document_ids))
+        columns = select(ReuseRow.document_id, ReuseRow.helpful, ReuseRow.solved)
+        with self._session() as session:
+            # Few documents get votes: reading every vote is one query where slices of thousands of ids
+            # (the copies of a templated note) would be many.
+            many = len(ids) > ID_SLICE
+            if many and (session.scalar(select(func.count()).select_from(ReuseRow)) or 0) <= len(ids):
+                wanted = set(ids)
+                rows = [row for row in session.execute(columns).all() if row[0] in wanted]
+                ids = []
+            for start in range(0, len(ids), ID_SLICE):
+                part = ids[start : start + ID_SLICE]
+                rows += session.execute(
+                    select(ReuseRow.document_id, ReuseRow.helpful, ReuseRow.solved).where(
+                        ReuseRow.document_id.in_(part)
+                    )
+                ).all()
+        return {
+            str(document_id): (int(helpful + solved), int(solved)) for document_id, helpful, solved in rows
+        }
 
     def details(self, document_id: str) -> dict[str, int]:
         with self._session() as session:

@@ -7,11 +7,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from knowledge import build_state as states
+from knowledge.build_state import BuildState
 from knowledge.chunking import chunk_document
+from knowledge.dedupe import TEXT_KEY, has_copies, is_settled, settle_copies, text_key
 from knowledge.embeddings import Embedder
 from knowledge.errors import InvalidQuery, UnknownDocument
 from knowledge.feedback import ReuseCounts
@@ -22,11 +26,15 @@ from knowledge.fusion import (
     keyword_weight,
     rrf_with_reuse,
 )
+from knowledge.hits import Candidates, assemble_hits
+from knowledge.key_sentences import key_sentences
 from knowledge.keyword import KeywordIndex, KeywordMatch
 from knowledge.models import Chunk, Document, FeedbackKind, Hit, SearchFilters, SearchMode
 from knowledge.vector_store import ID_SLICE, ChromaVectorStore, StoredPassage, chroma_where
 
-MAX_QUERY_CHARS = 2000
+#: The longest query searched: the chat box's limit (advisor.chat.MAX_MESSAGE_CHARS), so a pasted e-mail that
+#: the chat takes is searched too, by its key sentences (knowledge.key_sentences).
+MAX_QUERY_CHARS = 4000
 #: Passages less similar to the query than this do not count as matches (keyword matches that hold most of
 #: the query's terms excepted, see KEYWORD_COVERAGE): with MiniLM, unrelated texts score about 0.0-0.25
 #: (even keyboard noise reaches 0.25 against the practices), so a message about something the index does
@@ -37,6 +45,12 @@ DEFAULT_MIN_SIMILARITY = 0.25
 #: term weight (IDF): "what does E-4711 mean" is about the one passage with E-4711 in it, however little
 #: MiniLM makes of the code, while "tell me a joke" matching "tell" somewhere is not evidence of anything.
 KEYWORD_COVERAGE = 0.6
+#: Searches look for a build by another process (a new generation) at most this often; a build in this
+#: process is seen at once.
+SYNC_CHECK_SECONDS = 1.0
+#: A dense search that comes back short is redone exactly over the passages its filter allows, when at most
+#: this many (knowledge.vector_store.matching).
+EXACT_SEARCH_LIMIT = 5000
 #: Passages each retriever hands to fusion. Fixed rather than a multiple of k (for k up to 10), because fusion
 #: normalises similarities over the candidates: asking for 3 hits or 10 must not change their order.
 CANDIDATES = 100
@@ -105,9 +119,17 @@ class KnowledgeIndex:
         #: The keyword share of hybrid scores for a query whose terms one passage holds (knowledge.fusion).
         self.keyword_weight = keyword_weight
         self._sync_lock = threading.Lock()
+        #: Whether the store holds copies to leave out of dense search (knowledge.dedupe).
+        self._copies = True
+        #: When the store was last checked for a new generation (searches check at most once a second).
+        self._checked = -SYNC_CHECK_SECONDS
 
     def is_empty(self) -> bool:
         return self.vectors.count() == 0
+
+    def build_state(self) -> BuildState:
+        """Whether the last whole build finished (knowledge.build_state): a killed one leaves it incomplete."""
+        return states.read_state(self.vectors)
 
     # -- building -----------------------------------------------------------------------------------------
     def build(
@@ -144,6 +166,9 @@ class KnowledgeIndex:
                 else document.kind in remove_missing_kinds
             )
         ]
+        # recorded before anything changes: a build killed from here on is seen as unfinished (build_state)
+        whole = bool(remove_missing_kinds)  # it brings every kind in step: a whole build
+        before = states.mark_building(self.vectors, len(documents), tuple(remove_missing_roots))
         started = time.perf_counter()
         self.vectors.delete_documents([document.id for document in changed if document.id in stored] + gone)
         storing = time.perf_counter() - started
@@ -174,8 +199,11 @@ class KnowledgeIndex:
             batch = []
         started = time.perf_counter()
         if changed or gone:
+            building = states.building_markers(self.vectors)
             self.vectors.new_generation()
-        self.sync_keywords()
+            self.vectors.mark(**building)  # a new generation replaces the markers
+        self.sync_keywords()  # settles which passages are copies first (knowledge.dedupe)
+        states.mark_finished(self.vectors, before, whole=whole)
         keyword = time.perf_counter() - started
         updated = sum(document.id in stored for document in changed)
         return BuildReport(
@@ -190,13 +218,18 @@ class KnowledgeIndex:
         )
 
     def sync_keywords(self) -> None:
-        """Bring the keyword index in step with Chroma when Chroma's generation has moved on."""
-        if self.keywords is None:
-            return
+        """Settle which stored passages are copies when Chroma's generation has moved on (knowledge.dedupe),
+        and bring the keyword index in step; both are cheap checks when nothing changed."""
         with self._sync_lock:
-            generation = self.vectors.generation()
-            if not self.keywords.in_step_with(generation):
+            markers = self.vectors.markers()
+            generation = markers.get("generation") or None
+            if not is_settled(markers) and self.vectors.count():
+                settle_copies(self.vectors, generation)
+                markers = self.vectors.markers()
+            self._copies = has_copies(markers)
+            if self.keywords is not None and not self.keywords.in_step_with(generation):
                 self.keywords.sync(self.vectors, generation)
+            self._checked = time.monotonic()
 
     # -- searching ----------------------------------------------------------------------------------------
     def search(
@@ -231,42 +264,82 @@ class KnowledgeIndex:
         """
         floor = self.min_similarity if min_similarity is None else min_similarity
         cleaned = [validate_query(query) for query in queries]
-        active = [query for query in cleaned if query is not None]
+        active = [self._searchable(query) for query in cleaned if query is not None]
         n = max(k * 10, CANDIDATES)
         dense: list[list[StoredPassage]] = [[] for _ in active]
         keyword: list[list[KeywordMatch]] = [[] for _ in active]
         similarity: list[dict[str, float]] = [{} for _ in active]
+        vectors: list[dict[str, Sequence[float]]] = [{} for _ in active]
         background: list[float | None] = [None for _ in active]
         embedded: list[list[float]] = []
+        if active and time.monotonic() - self._checked >= SYNC_CHECK_SECONDS:
+            self.sync_keywords()
         if active and mode != "keyword":
             embedded = self.embedder.embed(active)
-            where = chroma_where(**_filter_fields(filters))
-            dense = self.vectors.query_many(embedded, n, where)
+            where = chroma_where(**_filter_fields(filters), originals_only=self._copies)
+            # texts only for the hits shown (knowledge.hits fetches them in one read)
+            dense = self.vectors.query_many(embedded, n, where, with_embeddings=True, with_texts=False)
+            dense = self._exact_when_short(dense, embedded, n, where)
             similarity = [{p.chunk_id: 1.0 - p.distance for p in found} for found in dense]
+            vectors = [{p.chunk_id: p.embedding for p in found if p.embedding is not None} for found in dense]
             # The least similar passage fetched is the bottom of the query's cosine scale (knowledge.fusion).
             background = [min(known.values(), default=None) for known in similarity]
             dense = [[p for p in found if 1.0 - p.distance >= floor] for found in dense]
         if active and mode != "dense" and self.keywords is not None:
-            self.sync_keywords()
             keyword = self.keywords.search_many(active, n, filters)
             if mode in ("hybrid", "hybrid-rrf"):
-                keyword = self._similar_enough(keyword, embedded, similarity, floor)
+                keyword = self._similar_enough(keyword, embedded, similarity, vectors, floor)
         answers = iter(
-            self._fuse(found, matches, similar, lowest, k, mode)
-            for found, matches, similar, lowest in zip(dense, keyword, similarity, background, strict=True)
+            self._fuse(Candidates(found, matches, similar, lowest, known), k, mode)
+            for found, matches, similar, lowest, known in zip(
+                dense, keyword, similarity, background, vectors, strict=True
+            )
         )
         return [next(answers) if query is not None else [] for query in cleaned]
+
+    def _exact_when_short(
+        self,
+        dense: list[list[StoredPassage]],
+        embedded: list[list[float]],
+        n: int,
+        where: dict[str, Any] | None,
+    ) -> list[list[StoredPassage]]:
+        """HNSW with a selective filter (few originals among many copies, a rare product) can come back short
+        or empty; then, when few passages match the filter, search them exactly (one read, a matrix product)."""
+        if all(len(found) >= n for found in dense):
+            return dense
+        matching = self.vectors.matching(where, EXACT_SEARCH_LIMIT)
+        if not matching:
+            return dense
+        vectors = np.asarray([passage.embedding for passage in matching], dtype=np.float32)
+        exact = []
+        for query, found in zip(embedded, dense, strict=True):
+            if len(found) >= n:
+                exact.append(found)
+                continue
+            similarity = vectors @ np.asarray(query, dtype=np.float32)
+            order = np.argsort(-similarity, kind="stable")[:n]
+            exact.append([replace(matching[i], distance=1.0 - float(similarity[i])) for i in order])
+        return exact
+
+    def _searchable(self, query: str) -> str:
+        """A long message (a pasted e-mail) is searched by its most informative sentences."""
+        keywords = self.keywords
+        if keywords is None:
+            return key_sentences(query, lambda token: 1.0)
+        return key_sentences(query, lambda token: keywords.idf(token) if keywords.knows(token) else 0.0)
 
     def _similar_enough(
         self,
         keyword: list[list[KeywordMatch]],
         embedded: list[list[float]],
         similarity: list[dict[str, float]],
+        vectors: list[dict[str, Sequence[float]]],
         floor: float,
     ) -> list[list[KeywordMatch]]:
         """Keyword matches whose passages reach the similarity floor or hold most of the query's term weight
         (an error code, a product name the model does not know); `similarity` learns the similarity of
-        every keyword match, which fusion needs."""
+        every keyword match, which fusion needs, and `vectors` their stored vectors (near-duplicates)."""
         unknown = {
             match.chunk_id
             for found, known in zip(keyword, similarity, strict=True)
@@ -284,6 +357,7 @@ class KnowledgeIndex:
             for match in found:
                 if match.chunk_id not in known and match.chunk_id in stored:
                     known[match.chunk_id] = float(query @ np.asarray(stored[match.chunk_id]))
+                    vectors[number][match.chunk_id] = stored[match.chunk_id]
             kept.append(
                 [
                     m
@@ -293,17 +367,16 @@ class KnowledgeIndex:
             )
         return kept
 
-    def _fuse(
-        self,
-        dense: list[StoredPassage],
-        keyword: list[KeywordMatch],
-        passage_similarity: dict[str, float],
-        lowest: float | None,
-        k: int,
-        mode: SearchMode,
-    ) -> list[Hit]:
+    def _fuse(self, found: Candidates, k: int, mode: SearchMode) -> list[Hit]:
         # A document scores with its most similar passage and its best BM25 passage; its snippet is the
-        # passage with the best fused score of its own (see knowledge.fusion).
+        # passage with the best fused score of its own (see knowledge.fusion). Copies of a passage were left
+        # out of the candidates; knowledge.hits folds them, and near-duplicates, back in as counts.
+        dense, keyword, passage_similarity, lowest = (
+            found.dense,
+            found.keyword,
+            found.similarity,
+            found.lowest,
+        )
         if mode == "keyword":
             dense, passage_similarity, weight = [], {}, 1.0
         elif mode == "dense":
@@ -321,40 +394,61 @@ class KnowledgeIndex:
         }
         similarity: dict[str, float] = {}
         bm25: dict[str, float] = {}
+        coverage: dict[str, float] = {}
         for chunk_id, document_id in document_of.items():
             if chunk_id in chunk_similarity:
                 similarity[document_id] = max(chunk_similarity[chunk_id], similarity.get(document_id, -1.0))
             if chunk_id in chunk_keyword:
                 bm25[document_id] = max(chunk_keyword[chunk_id], bm25.get(document_id, 0.0))
-        candidates = set(document_of.values())
-        reuse = self.reuse.counts(candidates) if self.reuse is not None and candidates else {}
-        if mode == "hybrid-rrf":
-            fused = rrf_with_reuse(similarity, bm25, reuse)[:k]
-        else:
-            fused = fuse_with_reuse(similarity, bm25, reuse, weight=weight, lowest=lowest)[:k]
+        for match in keyword:
+            coverage[match.document_id] = max(match.coverage, coverage.get(match.document_id, 0.0))
         passage_score = convex_fusion(chunk_similarity, chunk_keyword, weight=weight, lowest=lowest)
         best: dict[str, str] = {}
         for chunk_id in passage_score:  # best first
             best.setdefault(document_of[chunk_id], chunk_id)
-        known = {passage.chunk_id: passage for passage in dense}
-        wanted = [best[document_id] for document_id, _ in fused if best[document_id] not in known]
-        known.update(self.vectors.passages(wanted))
-        hits = []
-        for document_id, score in fused:
-            snippet = known.get(best[document_id])
-            if snippet is not None:  # None: removed by a build running beside this search
-                shown = round(similarity[document_id], 4) if document_id in similarity else None
-                hits.append(_hit(snippet, score, reuse.get(document_id, 0), shown))
-        return hits
+        copies = self.keywords.copies(best.values()) if self.keywords is not None else {}
+        everyone = {document_id: [document_id] for document_id in best}
+        for document_id, chunk_id in best.items():
+            if chunk_id in copies:
+                everyone[document_id] = list(dict.fromkeys(r.document_id for r in copies[chunk_id]))
+        votes = (
+            self.reuse.reuse_and_solved({member for members in everyone.values() for member in members})
+            if self.reuse is not None and best
+            else {}
+        )
+        # A solution's reuse is that of every copy of it: votes for a note logged 200 times all count.
+        reuse = {
+            document_id: sum(votes.get(member, (0, 0))[0] for member in members)
+            for document_id, members in everyone.items()
+        }
+        if mode == "hybrid-rrf":
+            fused = rrf_with_reuse(similarity, bm25, reuse)
+        else:
+            fused = fuse_with_reuse(similarity, bm25, reuse, weight=weight, lowest=lowest)
+        return assemble_hits(
+            fused,
+            k,
+            best=best,
+            passages={p.chunk_id: p for p in dense},
+            fetch=self.vectors.passages,
+            vectors=found.vectors if mode != "keyword" else {},
+            similarity=similarity,
+            coverage=coverage,
+            copies=copies,
+            votes=votes,
+            kinds={p.document_id: str(p.metadata.get("kind", "")) for p in dense}
+            | {record.document_id: record.kind for records in copies.values() for record in records},
+        )
 
     # -- feedback -----------------------------------------------------------------------------------------
-    def record_feedback(self, document_id: str, kind: FeedbackKind) -> int:
-        """Count one "helpful" or "solved" vote for an indexed document; returns its new reuse count."""
+    def record_feedback(self, document_id: str, kind: FeedbackKind, *, voter: str | None = None) -> int:
+        """Count one "helpful" or "solved" vote for an indexed document (once per `voter`, document and
+        kind); returns its new reuse count."""
         if self.reuse is None:
             raise UnknownDocument("this index keeps no reuse counts")
         if not self.vectors.has_document(document_id):
             raise UnknownDocument(f"no document {document_id!r} in the knowledge index")
-        return self.reuse.record(document_id, kind)
+        return self.reuse.record(document_id, kind, voter=voter)
 
     def reuse_count(self, document_id: str) -> int:
         return self.reuse.counts([document_id]).get(document_id, 0) if self.reuse is not None else 0
@@ -363,6 +457,7 @@ class KnowledgeIndex:
 def _counted(chunks: list[Chunk]) -> list[Chunk]:
     for chunk in chunks:
         chunk.metadata["chunk_count"] = len(chunks)
+        chunk.metadata[TEXT_KEY] = text_key(chunk.text)
     return chunks
 
 
@@ -375,29 +470,6 @@ def _filter_fields(filters: SearchFilters | None) -> dict[str, list[str]]:
         "categories": filters.categories,
         "audiences": filters.audiences,
     }
-
-
-_RESERVED = {"document_id", "title", "kind", "source", "content_hash", "chunk_count", "root"}
-
-
-def _hit(passage: StoredPassage, score: float, reuse_count: int, similarity: float | None) -> Hit:
-    metadata = passage.metadata
-    return Hit(
-        id=passage.document_id,
-        title=str(metadata.get("title", passage.document_id)),
-        kind=metadata.get("kind", "document"),  # type: ignore[arg-type]
-        score=round(score, 4),
-        snippet=_snippet(passage.text),
-        source=str(metadata.get("source", "")),
-        metadata={key: value for key, value in metadata.items() if key not in _RESERVED},
-        reuse_count=reuse_count,
-        similarity=similarity,
-    )
-
-
-def _snippet(text: str, limit: int = 320) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 #: Passages whose vectors a build remembers, so text repeated across documents is embedded once.

@@ -7,6 +7,7 @@ and saves it to a fresh folder that then replaces the old one, so it is never le
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -28,7 +29,7 @@ from knowledge.errors import IndexUnavailable
 from knowledge.models import SearchFilters
 from knowledge.vector_store import ChromaVectorStore, StoredPassage
 
-FORMAT = 1
+FORMAT = 2  # 2: records keep the team (duplicate counts say which teams saw a solution)
 TOKENIZER = "words2+/en-stopwords-plus/snowball-english"
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
@@ -55,6 +56,12 @@ class KeywordRecord:
     product: str = ""
     audience: str = ""
     categories: tuple[str, ...] = ()
+    team: str = ""
+
+    @property
+    def text_key(self) -> str:
+        """Equal for passages with the same words (knowledge.dedupe.text_key of the passage text)."""
+        return tokens_key(self.tokens)
 
     @classmethod
     def from_passage(cls, passage: StoredPassage) -> KeywordRecord:
@@ -69,6 +76,7 @@ class KeywordRecord:
             product=str(metadata.get("product", "")),
             audience=str(metadata.get("audience", "")),
             categories=tuple(name for name in categories.split(",") if name),
+            team=str(metadata.get("team", "")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +89,7 @@ class KeywordRecord:
             "product": self.product,
             "audience": self.audience,
             "categories": list(self.categories),
+            "team": self.team,
         }
 
     @classmethod
@@ -94,6 +103,7 @@ class KeywordRecord:
             product=data.get("product", ""),
             audience=data.get("audience", ""),
             categories=tuple(data.get("categories", ())),
+            team=data.get("team", ""),
         )
 
 
@@ -116,6 +126,10 @@ class KeywordIndex:
         self._records: list[KeywordRecord] = []
         self._bm25: bm25s.BM25 | None = None
         self._frequencies: Counter[str] = Counter()
+        #: Per record: False when an earlier record (by chunk id) has the same text key (a copy).
+        self._original = np.zeros(0, dtype=bool)
+        self._groups: dict[str, list[int]] = {}
+        self._position: dict[str, int] = {}
         self._lock = threading.RLock()
         self._load()
 
@@ -146,6 +160,7 @@ class KeywordIndex:
             return
         self._records, self._bm25 = records, bm25
         self._frequencies = _document_frequencies(records)
+        self._group_copies()
         self.generation = manifest.get("generation")
         self.loaded = True
 
@@ -215,12 +230,45 @@ class KeywordIndex:
     def _reindex(self, records: Sequence[KeywordRecord]) -> None:
         self._records = sorted(records, key=lambda record: record.chunk_id)
         self._frequencies = _document_frequencies(self._records)
+        self._group_copies()
         if not self._records:
             self._bm25 = None
             return
         bm25 = bm25s.BM25()
         bm25.index([list(record.tokens) for record in self._records], show_progress=False)
         self._bm25 = bm25
+
+    def _group_copies(self) -> None:
+        """Records with the same text key form a group; the first by chunk id is the original (the same
+        rule as knowledge.dedupe.settle_copies applies to Chroma)."""
+        groups: dict[str, list[int]] = {}
+        for number, record in enumerate(self._records):  # sorted by chunk id
+            groups.setdefault(record.text_key, []).append(number)
+        original = np.zeros(len(self._records), dtype=bool)
+        for members in groups.values():
+            original[members[0]] = True
+        self._groups, self._original = groups, original
+        self._position = {record.chunk_id: number for number, record in enumerate(self._records)}
+
+    def copies(self, chunk_ids: Iterable[str]) -> dict[str, list[KeywordRecord]]:
+        """Every passage with the same text as each of `chunk_ids` (itself included), originals first."""
+        with self._lock:
+            records, groups, position = self._records, self._groups, self._position
+        found: dict[str, list[KeywordRecord]] = {}
+        for chunk_id in chunk_ids:
+            number = position.get(chunk_id)
+            if number is not None:
+                found[chunk_id] = [records[member] for member in groups[records[number].text_key]]
+        return found
+
+    def knows(self, token: str) -> bool:
+        """Whether any passage has this (tokenised) term."""
+        return self._frequencies[token] > 0
+
+    def idf(self, token: str) -> float:
+        """Lucene's IDF of a (tokenised) term over the passages; a term no passage has weighs most."""
+        total, frequency = len(self._records), self._frequencies[token]
+        return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
     # -- searching ----------------------------------------------------------------------------------------
     def search(self, query: str, n_results: int, filters: SearchFilters | None = None) -> list[KeywordMatch]:
@@ -232,10 +280,15 @@ class KeywordIndex:
     ) -> list[list[KeywordMatch]]:
         with self._lock:
             records, bm25, frequencies = self._records, self._bm25, self._frequencies
+            original = self._original
         queries = list(queries)
         if bm25 is None or not records:
             return [[] for _ in queries]
-        mask = _mask(records, filters) if filters is not None and not filters.is_empty() else None
+        # Copies of a passage another document already has are found through that original
+        # (knowledge.dedupe), so a note logged 200 times takes one place among the candidates, not 100.
+        mask = original
+        if filters is not None and not filters.is_empty():
+            mask = mask & _mask(records, filters)
         answers: list[list[KeywordMatch]] = []
         for query in queries:
             tokens = list(dict.fromkeys(tokenize(query)))
@@ -243,8 +296,7 @@ class KeywordIndex:
                 answers.append([])
                 continue
             scores = np.asarray(bm25.get_scores(tokens), dtype=np.float64)
-            if mask is not None:
-                scores = np.where(mask, scores, 0.0)
+            scores = np.where(mask, scores, 0.0)
             n = min(n_results, len(scores))
             top = np.argpartition(-scores, n - 1)[:n]
             top = top[np.argsort(-scores[top], kind="stable")]
@@ -267,6 +319,12 @@ class KeywordIndex:
                 )
             answers.append(matches)
         return answers
+
+
+def tokens_key(tokens: Sequence[str]) -> str:
+    """A short hash of a passage's tokens: passages that differ only in case, punctuation, stop words or
+    word endings share it."""
+    return hashlib.sha1(" ".join(tokens).encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
 
 
 def _document_frequencies(records: Sequence[KeywordRecord]) -> Counter[str]:

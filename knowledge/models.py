@@ -92,6 +92,25 @@ class Hit(BaseModel):
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
     reuse_count: int = 0
     similarity: float | None = Field(default=None, exclude=True)
+    #: Share of the query's term weight the hit's best keyword passage holds (0: no keyword match).
+    coverage: float = Field(default=0.0, exclude=True)
+    #: Other documents that say the same (copies and near-duplicates folded into this hit, knowledge.dedupe)
+    #: and up to `DUPLICATE_IDS_SHOWN` of their ids.
+    duplicates: int = 0
+    duplicate_ids: list[str] = Field(default_factory=list)
+    #: Teams whose documents in this hit's group name one (most documents first).
+    teams: list[str] = Field(default_factory=list)
+    #: Documents of the group by kind ("case": 37): "Seen in 37 cases".
+    kind_counts: dict[str, int] = Field(default_factory=dict)
+    #: How often people marked a document of the group as what solved their case.
+    solved_count: int = 0
+    #: "good" when the hit reaches the calibrated relevance floor (knowledge.relevance); "weak": only
+    #: possibly related.
+    match: Literal["good", "weak"] = "good"
+    #: The passage as sanitised HTML (headings and lists kept, knowledge.rendering); "" in keyword-only tests.
+    snippet_html: str = ""
+    #: The passage as tidy Markdown (title line dropped, headings demoted), for composed chat answers.
+    snippet_markdown: str = Field(default="", exclude=True)
 
 
 class SearchFilters(BaseModel):

@@ -19,6 +19,8 @@ COLLECTION = "ocmf-knowledge"
 #: Chroma caps `$in` lists and batch sizes; reads and deletes go in slices of this many ids.
 ID_SLICE = 500
 QUERY_SLICE = 32
+#: Chunk metadata: True on a passage whose text (as BM25 tokens) another document's passage already has.
+COPY_FLAG = "copy"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class StoredPassage:
     distance: float
     text: str
     metadata: dict[str, MetadataValue]
+    #: The stored vector (as Chroma returns it, a numpy row), when the query asked for it (near-duplicates).
+    embedding: Sequence[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,34 @@ class ChromaVectorStore:
         self._collection.modify(metadata={"generation": generation})
         return generation
 
+    def markers(self) -> dict[str, str]:
+        """The collection's metadata: the generation and what was last settled for it (copies)."""
+        metadata = self._client.get_collection(self._name).metadata or {}
+        return {str(key): str(value) for key, value in metadata.items() if value is not None}
+
+    def mark(self, **values: str) -> None:
+        """Record markers beside the generation (which is kept)."""
+        current = self.markers()
+        self._collection.modify(metadata={**current, **values})
+
+    def chunk_metadatas(self, page: int = 5000) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every stored chunk's id and metadata, a page at a time."""
+        offset = 0
+        while True:
+            stored = self._collection.get(include=["metadatas"], limit=page, offset=offset)
+            for chunk_id, metadata in zip(stored["ids"], stored["metadatas"] or [], strict=True):
+                yield chunk_id, dict(metadata or {})
+            if len(stored["ids"]) < page:
+                return
+            offset += page
+
+    def update_metadatas(self, metadatas: dict[str, dict[str, Any]]) -> None:
+        """Replace the metadata of these chunks (whole dictionaries), leaving text and vectors alone."""
+        ids = list(metadatas)
+        for start in range(0, len(ids), ID_SLICE):
+            part = ids[start : start + ID_SLICE]
+            self._collection.update(ids=part, metadatas=[metadatas[chunk_id] for chunk_id in part])
+
     # -- what is stored -----------------------------------------------------------------------------------
     def _all_metadatas(self, page: int = 5000) -> Iterator[dict[str, Any]]:
         offset = 0
@@ -163,6 +195,29 @@ class ChromaVectorStore:
     def has_document(self, document_id: str) -> bool:
         return bool(self._collection.get(where={"document_id": document_id}, limit=1, include=[])["ids"])
 
+    def matching(self, where: dict[str, Any] | None, limit: int) -> list[StoredPassage] | None:
+        """Every chunk matching `where` with its vector and metadata (no text), or None when more than
+        `limit` match: for an exact search when a filtered HNSW query comes back short."""
+        stored = self._collection.get(
+            where=where or None, include=["metadatas", "embeddings"], limit=limit + 1
+        )
+        if len(stored["ids"]) > limit:
+            return None
+        vectors = stored["embeddings"]
+        return _passages(
+            stored["ids"], None, stored["metadatas"], None, vectors if len(stored["ids"]) else None
+        )
+
+    def texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """Stored passage texts by chunk id (those that exist), in slices."""
+        found: dict[str, str] = {}
+        for start in range(0, len(chunk_ids), ID_SLICE):
+            stored = self._collection.get(
+                ids=list(chunk_ids[start : start + ID_SLICE]), include=["documents"]
+            )
+            found.update(zip(stored["ids"], [text or "" for text in stored["documents"] or []], strict=True))
+        return found
+
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, StoredPassage]:
         """Stored chunks by id (those that exist)."""
         if not chunk_ids:
@@ -187,6 +242,7 @@ class ChromaVectorStore:
             documents=[chunk.text for chunk in chunks],
             metadatas=[
                 {
+                    COPY_FLAG: False,  # until knowledge.dedupe settles which passages are copies
                     **chunk.metadata,
                     "document_id": chunk.document_id,
                     "title": chunk.title,
@@ -211,28 +267,43 @@ class ChromaVectorStore:
         return self.query_many([embedding], n_results, where)[0]
 
     def query_many(
-        self, embeddings: Sequence[Sequence[float]], n_results: int, where: dict[str, Any] | None = None
+        self,
+        embeddings: Sequence[Sequence[float]],
+        n_results: int,
+        where: dict[str, Any] | None = None,
+        *,
+        with_embeddings: bool = False,
+        with_texts: bool = True,
     ) -> list[list[StoredPassage]]:
-        """The nearest passages to each embedding (one Chroma call per slice of queries)."""
-        count = self.count()
-        if count == 0 or not embeddings:
-            return [[] for _ in embeddings]
+        """The nearest passages to each embedding (one Chroma call per slice of queries), with their stored
+        vectors when `with_embeddings`, and without their texts unless `with_texts` (fetch the texts of what
+        is shown with `texts`).
+
+        No count is asked first: Chroma answers fewer than `n_results` (none from an empty collection), and
+        a count per query is one more round trip to a Chroma server (issue 18)."""
+        if not embeddings:
+            return []
         answers: list[list[StoredPassage]] = []
+        include: list[Any] = ["metadatas", "distances"]
+        include += ["documents"] if with_texts else []
+        include += ["embeddings"] if with_embeddings else []
         # Chroma answers a query call with one SQL statement; too many queries at once overflow its variables.
         for start in range(0, len(embeddings), QUERY_SLICE):
             result = self._collection.query(
                 query_embeddings=[list(embedding) for embedding in embeddings[start : start + QUERY_SLICE]],
-                n_results=min(n_results, count),
+                n_results=n_results,
                 where=where or None,
-                include=["documents", "metadatas", "distances"],
+                include=include,
             )
+            vectors = result.get("embeddings") if with_embeddings else None
             for number, ids in enumerate(result["ids"]):
                 answers.append(
                     _passages(
                         ids,
-                        (result["documents"] or [])[number],
+                        result["documents"][number] if result["documents"] else None,
                         (result["metadatas"] or [])[number],
                         (result["distances"] or [])[number],
+                        vectors[number] if vectors is not None else None,
                     )
                 )
         return answers
@@ -243,6 +314,7 @@ def _passages(
     texts: Sequence[str | None] | None,
     metadatas: Sequence[Any] | None,
     distances: Sequence[float] | None = None,
+    vectors: Any = None,
 ) -> list[StoredPassage]:
     passages = []
     for number, chunk_id in enumerate(ids):
@@ -252,8 +324,9 @@ def _passages(
                 chunk_id,
                 str(metadata.get("document_id", chunk_id)),
                 float(distances[number]) if distances is not None else float("nan"),
-                (texts or [])[number] or "",
+                (texts[number] if texts else None) or "",
                 metadata,
+                vectors[number] if vectors is not None else None,
             )
         )
     return passages
@@ -264,9 +337,12 @@ def chroma_where(
     products: Sequence[str] = (),
     categories: Sequence[str] = (),
     audiences: Sequence[str] = (),
+    *,
+    originals_only: bool = False,
 ) -> dict[str, Any] | None:
-    """A Chroma `where` clause: one of the values of every field that is given."""
-    clauses: list[dict[str, Any]] = []
+    """A Chroma `where` clause: one of the values of every field that is given; with `originals_only`, no
+    passage that is a copy of another document's (knowledge.dedupe)."""
+    clauses: list[dict[str, Any]] = [{COPY_FLAG: False}] if originals_only else []
     for field, values in (("kind", kinds), ("product", products), ("audience", audiences)):
         if values:
             clauses.append({field: {"$in": list(values)}})

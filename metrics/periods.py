@@ -22,6 +22,10 @@ periods. The rules, so that two people pick the same windows:
   the period, for at most the period's length (shorter where the period starts sooner), or, when nothing
   before the period is representative, the window just before it from where the data starts. A status judged
   against a fallback baseline is provisional. Without any data before the period there is no baseline.
+- **Plausible dates only.** Times outside the plausible window (metrics.plausible: "never" markers such as
+  9999-12-31, typos such as 2999) never move the period or the baseline: the data's range is clipped to the
+  window and months outside it are not counted (the store hides such times already; this holds for any
+  caller).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from metrics.models import BaselineKind, Period, add_months
+from metrics.plausible import DateWindow
 
 #: A month holding at least this share of the typical month's volume is representative of the data.
 REPRESENTATIVE_SHARE = 0.2
@@ -142,8 +147,31 @@ def _count(volumes: Volumes, months: list[date]) -> int:
     return sum(volumes.per_month.get(month, 0) for month in months)
 
 
-def default_period(time_range: TimeRange, volumes: Volumes, today: date | None = None) -> Chosen:
-    """The default period by the rules above, and how it was chosen (in words, with the figures)."""
+def plausible_only(time_range: TimeRange, volumes: Volumes, window: DateWindow) -> tuple[TimeRange, Volumes]:
+    """The data's range clipped to `window` (None when nothing is left) and the volumes of its months."""
+    months = {
+        month: volume
+        for month, volume in volumes.per_month.items()
+        if _month(window.earliest) <= month <= window.latest
+    }
+    trimmed = Volumes(months, volumes.unit, volumes.created_until, volumes.last_created)
+    if (
+        volumes.created_until is not None
+        and not window.start.date() <= volumes.created_until <= window.end.date()
+    ):
+        trimmed = Volumes(months, volumes.unit)
+    if time_range is None:
+        return None, trimmed
+    first, last = max(time_range[0], window.start), min(time_range[1], window.end - timedelta(microseconds=1))
+    return ((first, last) if first <= last else None), trimmed
+
+
+def default_period(
+    time_range: TimeRange, volumes: Volumes, today: date | None = None, window: DateWindow | None = None
+) -> Chosen:
+    """The default period by the rules above, and how it was chosen (in words, with the figures). `window`
+    (default: 1990-01-01 to a year after `today`) bounds the dates that count."""
+    time_range, volumes = plausible_only(time_range, volumes, window or DateWindow.default(today))
     if time_range is None:
         if today is None:
             raise ValueError("the data holds no activity; pass a period")
@@ -222,11 +250,16 @@ def _plus_length(start: date, period: Period) -> date:
 
 
 def baseline_for(
-    time_range: TimeRange, volumes: Volumes, period: Period, given: Period | None = None
+    time_range: TimeRange,
+    volumes: Volumes,
+    period: Period,
+    given: Period | None = None,
+    window: DateWindow | None = None,
 ) -> ChosenBaseline:
     """The baseline the period is judged against, by the rules above, and how it was chosen."""
     if given is not None:
         return ChosenBaseline(given, "given", f"Given: {given}.")
+    time_range, volumes = plausible_only(time_range, volumes, window or DateWindow.default())
     if time_range is None:
         return ChosenBaseline(None, None, "No data: no baseline.")
     first, _ = data_reach(time_range)

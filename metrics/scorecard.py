@@ -29,7 +29,7 @@ TimeRange = tuple[datetime, datetime] | None
 
 def default_period(store: OrganisationStore, today: date | None = None) -> Period:
     """The default period (see `metrics.periods`): the latest full months holding representative data."""
-    return periods.default_period(store.time_range(), monthly_volumes(store), today).period
+    return periods.default_period(store.time_range(), monthly_volumes(store), today, store.window).period
 
 
 def monthly_volumes(store: OrganisationStore) -> periods.Volumes:
@@ -121,11 +121,11 @@ def compute_scorecard(
     time_range = store.time_range()
     volumes = monthly_volumes(store)
     if period is None:
-        chosen = periods.default_period(time_range, volumes)
+        chosen = periods.default_period(time_range, volumes, window=store.window)
         period, period_reason = chosen.period, chosen.reason
     else:
         period_reason = f"Given: {period}."
-    chosen_baseline = periods.baseline_for(time_range, volumes, period, baseline)
+    chosen_baseline = periods.baseline_for(time_range, volumes, period, baseline, store.window)
     baseline = chosen_baseline.period
     # One cursor per scorecard: its temporary tables (ticket_facts, ...) go when it is closed.
     with store.cursor() as cursor:

@@ -4,10 +4,15 @@ CSV files are copied in and checked value by value. Parquet files whose column t
 canonical schema (what the importers write) stay where they are: each table is a view over its file, so a
 million tickets cost no copy and no memory until a query reads them. Such files are taken as typed: a
 missing value is a null there, as the importers write it (an empty CSV cell is turned into a null).
+
+Times outside the plausible window (metrics.plausible: "never" markers such as 9999-12-31, typos such as
+2999) are hidden, with a warning, should an older import have let them in: a row whose required time is
+implausible is left out, an optional time is read as empty.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +21,8 @@ from pathlib import Path
 import duckdb
 
 from metrics.errors import InvalidInputData
+from metrics.folders import wait_for_folder
+from metrics.plausible import DateWindow
 from metrics.schema import DUCKDB_TYPES, TABLES, Table
 
 #: File names tried for each table, in order of preference.
@@ -44,6 +51,8 @@ class OrganisationStore:
     connection: duckdb.DuckDBPyConnection
     sources: dict[str, Path]
     warnings: list[str] = field(default_factory=list)
+    #: The plausible dates: times outside them are hidden (and do not move the default period).
+    window: DateWindow = field(default_factory=DateWindow.default)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -86,18 +95,68 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def open_store(data_dir: Path, *, time_zone: str = "UTC") -> OrganisationStore:
-    """Load every canonical table found in `data_dir`; a missing table simply means 'no data'."""
-    if not data_dir.is_dir():
+def open_store(
+    data_dir: Path, *, time_zone: str = "UTC", window: DateWindow | None = None
+) -> OrganisationStore:
+    """Load every canonical table found in `data_dir`; a missing table simply means 'no data'. Times outside
+    `window` (default: 1990-01-01 to a year after today) are hidden."""
+    if not wait_for_folder(data_dir.absolute()):  # a write killed mid-swap is repaired first
         raise InvalidInputData(f"data folder {data_dir} does not exist")
     connection = duckdb.connect(":memory:")
     # GLOBAL: every cursor of this database (one per thread) must read times in the same zone.
     connection.execute("SET GLOBAL TimeZone = ?", [time_zone])
-    store = OrganisationStore(data_dir=data_dir, connection=connection, sources={})
+    store = OrganisationStore(
+        data_dir=data_dir, connection=connection, sources={}, window=window or DateWindow.default()
+    )
     for name, path in find_table_files(data_dir).items():
         _load_table(store, TABLES[name], path)
+        _hide_implausible(store, TABLES[name], path, store.window)
         store.sources[name] = path
     return store
+
+
+def _hide_implausible(store: OrganisationStore, table: Table, path: Path, window: DateWindow) -> None:
+    """Leave out rows whose required time is outside `window`, and empty such optional times (a warning)."""
+    times = [column for column in table.columns if column.type == "timestamp"]
+    if not times:
+        return
+    connection = store.connection
+    counts = connection.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {window.outside_sql(_quoted(column.name))})" for column in times)
+        + f" FROM {table.name}"
+    ).fetchone()
+    found = {column.name: int(count) for column, count in zip(times, counts or (), strict=True) if count}
+    if not found:
+        return
+    required = [name for name in found if name in table.required_columns]
+    keep = " AND ".join(f"NOT {window.outside_sql(_quoted(name))}" for name in required) or "TRUE"
+    emptied = [
+        f"{window.inside_sql(_quoted(name))} AS {_quoted(name)}" for name in found if name not in required
+    ]
+    replace = f" REPLACE ({', '.join(emptied)})" if emptied else ""
+    kind = connection.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table.name]
+    ).fetchone()
+    if kind is not None and kind[0] == "VIEW":
+        connection.execute(f"ALTER VIEW {table.name} RENAME TO {table.name}__file")
+        connection.execute(
+            f"CREATE VIEW {table.name} AS SELECT *{replace} FROM {table.name}__file WHERE {keep}"
+        )
+    else:
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {table.name} AS SELECT *{replace} FROM {table.name} WHERE {keep}"
+        )
+    listed = ", ".join(f"{name}: {count:,}" for name, count in found.items())
+    store.warnings.append(
+        f"{path.name}: times outside the plausible dates {window} are ignored ({listed})"
+        + (f"; rows without a plausible {' or '.join(required)} are left out" if required else "")
+        + "; import the data again to see them in rejects.csv"
+    )
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
 
 
 #: Parquet column types that read losslessly as each canonical type, so a view can cast them row by row
@@ -156,17 +215,39 @@ def _view_parquet(store: OrganisationStore, table: Table, path: Path) -> bool:
     return True
 
 
+#: File versions (path, size, modification time) whose keys were found unique: a version is checked once,
+#: not on every open (a million-ticket check costs a scan). A hidden marker beside the file (`.NAME.keys`)
+#: carries the verdict to later processes; a changed file has another size or time, so it is checked again.
+_UNIQUE_KEYS: set[tuple[str, int, int]] = set()
+_UNIQUE_KEYS_LOCK = threading.Lock()
+
+
 def _check_key(store: OrganisationStore, table: Table, path: Path) -> None:
     if table.key is None:
         return
-    duplicate = store.connection.execute(
-        f"SELECT {table.key}, count(*) FROM {table.name} WHERE {table.key} IS NOT NULL "
-        f"GROUP BY 1 HAVING count(*) > 1 LIMIT 1"
-    ).fetchone()
-    if duplicate is not None:
-        raise InvalidInputData(
-            f"{path.name}, column '{table.key}': id {duplicate[0]!r} appears {duplicate[1]} times"
-        )
+    stat = path.stat()
+    version = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    marker, stamp = path.with_name(f".{path.name}.keys"), f"unique {stat.st_size} {stat.st_mtime_ns}"
+    with _UNIQUE_KEYS_LOCK:
+        if version in _UNIQUE_KEYS:
+            return
+    try:
+        checked = marker.read_text(encoding="utf-8") == stamp
+    except OSError:
+        checked = False
+    if not checked:
+        duplicate = store.connection.execute(
+            f"SELECT {table.key}, count(*) FROM {table.name} WHERE {table.key} IS NOT NULL "
+            f"GROUP BY 1 HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+        if duplicate is not None:
+            raise InvalidInputData(
+                f"{path.name}, column '{table.key}': id {duplicate[0]!r} appears {duplicate[1]} times"
+            )
+        with contextlib.suppress(OSError):  # a read-only folder: checked again by the next process
+            marker.write_text(stamp, encoding="utf-8")
+    with _UNIQUE_KEYS_LOCK:
+        _UNIQUE_KEYS.add(version)
 
 
 def _load_table(store: OrganisationStore, table: Table, path: Path) -> None:

@@ -38,8 +38,11 @@ def format_number(value: float | int | None, digits: int = 1) -> str:
 _SCALE_MAXIMA: dict[str, str] = {"points (0-100)": "100", "0-100": "100", "1-7": "7", "1-5": "5"}
 #: Counts per ticket (hand-offs, interactions) read as "0.97 hand-offs per ticket".
 _PER_TICKET_UNITS = frozenset({"hand-offs", "interactions"})
-#: Time units that lose their plural for exactly one ("1 hour").
-_SINGULAR = {"hours": "hour", "days": "day", "minutes": "minute", "weeks": "week"}
+#: Units that lose their plural for exactly one ("1 hour", "1 hand-off per ticket").
+_SINGULAR = {
+    "hours": "hour", "days": "day", "minutes": "minute", "weeks": "week",
+    "hand-offs": "hand-off", "interactions": "interaction",
+}  # fmt: skip
 
 
 def format_value(value: float | int | None, unit: str, digits: int = 2) -> str:
@@ -57,9 +60,10 @@ def format_value(value: float | int | None, unit: str, digits: int = 2) -> str:
     if unit == "ratio":
         return f"{number} : 1"
     if unit in _PER_TICKET_UNITS:
-        return f"{number} {unit} per ticket"
-    if value == 1 and unit in _SINGULAR:
-        return f"{number} {_SINGULAR[unit]}"
+        unit = f"{unit} per ticket"
+    head, _, rest = unit.partition(" ")
+    if number.lstrip("+-") == "1" and head in _SINGULAR:  # as shown: "1 hour", also for 1.004
+        unit = f"{_SINGULAR[head]} {rest}"
     return f"{number} {unit}".rstrip()
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+from anyio import to_thread
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from advisor.composition import build_advisor, build_users, signing_secret
 from advisor.errors import (
@@ -27,16 +27,20 @@ from advisor.errors import (
     UserNotFound,
 )
 from advisor.jobs import JobRunner
+from advisor.readiness import Readiness
 from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from advisor.users import UserStore
 from knowledge.errors import InvalidQuery, KnowledgeError, UnknownDocument
 from metrics.errors import InvalidPeriod, MetricsError, UnknownMetric
 from web import csrf_multipart
+from web.hardening import JsonBodyCheck, SecurityHeaders
 from web.rendering import STATIC_DIR, build_templates
 from web.routes import (
     account_api,
     api,
+    article_pages,
+    articles_api,
     auth_pages,
     chat_api,
     chat_pages,
@@ -44,6 +48,7 @@ from web.routes import (
     data_pages,
     diagnosis_api,
     diagnosis_pages,
+    health,
     knowledge_pages,
     pages,
     recommendation_pages,
@@ -52,6 +57,14 @@ from web.routes import (
 )
 from web.security import Authentication, ProtectedPaths, csrf_failed, error_page, is_api
 from web.throttle import SignInThrottle
+
+
+class AdvisorApp(FastAPI):
+    """FastAPI with the hardening wrappers outside everything, Starlette's error middleware included, so
+    that a 500 carries the security headers as well."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(JsonBodyCheck(super().build_middleware_stack()))
 
 
 def create_app(
@@ -66,28 +79,32 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if advisor is None:
             built = build_advisor(resolved)
-            built.ensure_index()
-            threading.Thread(target=built.warm_up, name="warm-up", daemon=True).start()
+            built.ensure_index()  # before listening: a half-built index is never served
             app.state.advisor = built
         else:
             app.state.advisor = advisor
-        app.state.jobs = JobRunner(app.state.advisor, max_file_bytes=resolved.import_max_file_bytes)
+        # Blocking requests run in this many threads: past a few, more only contend for the GIL (the event
+        # loop, /healthz included, waits its turn behind them) on a machine of a few cores.
+        to_thread.current_default_thread_limiter().total_tokens = resolved.worker_threads
+        # The model, the index and the scorecard load in the background; /healthz says when they have.
+        app.state.readiness = Readiness(app.state.advisor)
+        app.state.readiness.start()
+        app.state.jobs = JobRunner(
+            app.state.advisor,
+            # an upload's limit holds for its unpacked bytes too (a small .csv.gz can unpack to gigabytes)
+            max_file_bytes=min(resolved.upload_max_bytes, resolved.import_max_file_bytes),
+            import_memory_bytes=resolved.import_memory_bytes,
+        )
         yield
         app.state.jobs.close()
 
-    app = FastAPI(title="ocmf-advisor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = AdvisorApp(title="ocmf-advisor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        """The interactive API schema, with Swagger UI served by the app itself (no CDN: works offline)."""
-        vendor = "/static/vendor/swagger-ui"
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="ocmf-advisor API",
-            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
-            swagger_css_url=f"{vendor}/swagger-ui.css",
-            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
-        )
+        """The interactive API schema, with Swagger UI served by the app itself (no CDN: works offline; no
+        inline script, so the Content-Security-Policy holds here too)."""
+        return HTMLResponse(_DOCS_PAGE)
 
     app.state.templates = build_templates()
     app.state.settings = resolved
@@ -107,6 +124,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
+        health,
         api,
         chat_api,
         recommendations,
@@ -119,6 +137,8 @@ def create_app(
         diagnosis_pages,
         scorecard_pages,
         knowledge_pages,
+        article_pages,
+        articles_api,
         data_pages,
         auth_pages,
     ):
@@ -145,6 +165,25 @@ def create_app(
         return error_page(request, str(error.detail), error.status_code, headers=error.headers)
 
     return app
+
+
+_VENDOR = "/static/vendor/swagger-ui"
+_DOCS_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>ocmf-advisor API</title>
+<link rel="stylesheet" href="{_VENDOR}/swagger-ui.css">
+<link rel="icon" href="{_VENDOR}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="{_VENDOR}/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 
 def _status_for(error: Exception) -> int:

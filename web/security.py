@@ -22,7 +22,8 @@ from advisor.users import UserStore
 
 SESSION_COOKIE = "advisor_session"
 #: Reachable without signing in: the sign-in page itself, the health check and the stylesheets.
-OPEN_PATHS = frozenset({"/healthz", "/login", "/logout"})
+HEALTH_PATHS = frozenset({"/healthz", "/healthz/live", "/healthz/ready"})
+OPEN_PATHS = HEALTH_PATHS | {"/login", "/logout"}
 STATIC_PREFIX = "/static/"
 #: What Starlette's in-process TestClient calls the client and the server; no network address looks so.
 _TEST_CLIENT, _TEST_SERVER = "testclient", "testserver"
@@ -82,8 +83,12 @@ class Authentication:
         self.users = users
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(STATIC_PREFIX):
-            await self.app(scope, receive, send)
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(STATIC_PREFIX)
+            or scope["path"] in HEALTH_PATHS
+        ):
+            await self.app(scope, receive, send)  # nobody to find: no database read, no thread
             return
         request = Request(scope)
         found = await run_in_threadpool(self._principal, request)

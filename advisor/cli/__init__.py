@@ -2,6 +2,8 @@
 
 from advisor.cli import (
     advisor_commands,
+    article_commands,
+    db_commands,
     diagnose_commands,
     import_commands,
     knowledge_commands,
@@ -14,6 +16,8 @@ from advisor.cli.app import app
 __all__ = [
     "advisor_commands",
     "app",
+    "article_commands",
+    "db_commands",
     "diagnose_commands",
     "import_commands",
     "knowledge_commands",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,9 +21,9 @@ from advisor.cli.app import (
     print_json,
     settings_with,
 )
-from advisor.composition import build_advisor, build_users
 from advisor.models import DateRange
 from advisor.reading import reading_label
+from advisor.serving import server_options
 from advisor.settings import is_loopback_host
 
 
@@ -72,6 +71,8 @@ def serve(
     """Serve the web chat and scorecard (builds the knowledge index first if it is missing)."""
     import uvicorn
 
+    from advisor.composition import build_advisor, build_users
+
     settings = settings_with(data_dir=data, host=host, port=port)
     with clean_errors():
         users = build_users(settings)
@@ -89,9 +90,8 @@ def serve(
         report = advisor.ensure_index()
         if report is not None:
             console.print(f"built the knowledge index: {report.added} documents, {report.chunks} passages")
-        advisor.scorecard()
-        # The drill-downs a metric's page shows are computed while the first page loads.
-        threading.Thread(target=advisor.warm_up, name="warm-up", daemon=True).start()
+        # The model, the default scorecard and its drill-downs load as the server starts: /healthz/live
+        # answers at once, /healthz once they have (advisor.readiness), or says why not.
     create_app: Callable[..., Any] = importlib.import_module("web.app").create_app
     console.print(f"ocmf-advisor on http://{settings.host}:{settings.port}")
     if users.has_users() and settings.secure_cookies:
@@ -101,10 +101,7 @@ def serve(
             highlight=False,
         )
     uvicorn.run(
-        create_app(settings, advisor=advisor, users=users),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
+        create_app(settings, advisor=advisor, users=users), log_level="info", **server_options(settings)
     )
 
 

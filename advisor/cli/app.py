@@ -6,18 +6,19 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from advisor.composition import build_advisor
 from advisor.errors import AdvisorError
-from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from knowledge.errors import KnowledgeError
 from metrics.errors import MetricsError
 from metrics.models import Period
+
+if TYPE_CHECKING:  # the Advisor pulls in Chroma, DuckDB and the models: only commands that use it load it
+    from advisor.service import Advisor
 
 app = typer.Typer(
     help="OCMF advisor: scorecard, next steps and shared knowledge for support leaders.", no_args_is_help=True
@@ -53,6 +54,8 @@ def settings_with(**overrides: Any) -> Settings:
 
 
 def advisor_with(**overrides: Any) -> Advisor:
+    from advisor.composition import build_advisor
+
     return build_advisor(settings_with(**overrides))
 
 

@@ -82,15 +82,17 @@ def import_data(
             chosen = load_mapping(mapping)
         else:
             raise ValueError("give exactly one of --preset NAME or --mapping FILE.yaml")
-        limit = max_file_bytes or get_settings().import_max_file_bytes
+        settings = get_settings()
         report = import_sources(
             sources,
             into,
             chosen,
-            max_file_bytes=limit,
+            max_file_bytes=max_file_bytes or settings.import_max_file_bytes,
             time_zone=time_zone,
             replace=replace or (),
             dry_run=dry_run,
+            date_window=settings.date_window(),
+            memory_limit_bytes=settings.import_memory_bytes,
         )
     _print_report(report)
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from rich.progress import (
@@ -25,10 +25,11 @@ from rich.text import Text
 from advisor.cli.app import advisor_with, app, clean_errors, console, errors, print_json
 from advisor.understanding_eval import FACETS, read_questions, score_readings
 from knowledge.errors import InvalidDocument, InvalidQuery
-from knowledge.index import Progress as ProgressCallback
-from knowledge.index import validate_query
 from knowledge.models import DOCUMENT_KINDS, FeedbackKind, Hit, SearchFilters, SearchMode
 from knowledge.query_files import QueryLine, parse_queries, read_qrels, read_queries
+
+if TYPE_CHECKING:  # knowledge.index loads Chroma and bm25s: only the commands that search or build need it
+    from knowledge.index import Progress as ProgressCallback
 
 eval_app = typer.Typer(
     help="Measure the advisor: retrieval quality of the knowledge index, and how the chat reads questions.",
@@ -184,6 +185,8 @@ def _search_batch(
     for start in range(0, len(batch), BATCH):
         part = batch[start : start + BATCH]
         problems: dict[str, str] = {}
+        from knowledge.index import validate_query
+
         for line in part:
             try:
                 validate_query(line.query)

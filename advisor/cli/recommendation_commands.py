@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,7 +19,18 @@ from advisor.cli.app import (
     print_json,
 )
 from advisor.models import RecommendationStatus, TrackedRecommendation
-from advisor.outcomes import describe_outcome
+from prompts import format_number
+
+if TYPE_CHECKING:
+    from advisor.models import MetricOutcome
+
+
+def describe_outcome(outcome: MetricOutcome) -> str:
+    """Imported when used: advisor.outcomes loads statsmodels (issue 18, `--help` < 1 s)."""
+    from advisor.outcomes import describe_outcome as describe
+
+    return describe(outcome)
+
 
 recommendations_app = typer.Typer(help="Track recommendations until they worked.", no_args_is_help=True)
 app.add_typer(recommendations_app, name="recommendations")
@@ -75,6 +86,54 @@ def list_recommendations(
         print_json({"recommendations": [rec.model_dump(mode="json") for rec in found]})
     else:
         _print(found)
+
+
+@recommendations_app.command("show")
+def show(
+    recommendation_id: str,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON (the same as GET /api/recommendations/ID)")
+    ] = False,
+) -> None:
+    """One recommendation with its measured outcome: verdict, estimate and 95% interval, comparison groups."""
+    with clean_errors():
+        advisor = advisor_with()
+        rec = advisor.recommendations.get(
+            _resolve(advisor.recommendations.list(organisation=advisor.organisation()), recommendation_id)
+        )
+    if as_json:
+        print_json(rec.model_dump(mode="json"))
+        return
+    scope = ", ".join(f"{dimension} {group}" for dimension, group in (rec.scope or {}).items())
+    console.print(
+        f"[bold]{rec.title}[/bold] ({rec.id}): {rec.status}, targets {', '.join(rec.targets)}, "
+        f"for {scope or 'the whole organisation'}",
+        highlight=False,
+        markup=True,
+    )
+    if not rec.outcomes:
+        console.print("No measured outcome yet.", highlight=False)
+        return
+    table = Table(title="Outcome")
+    for column in ("metric", "verdict", "estimate", "interval", "method", "compared with", "in words"):
+        table.add_column(column)
+    for outcome in rec.outcomes:
+        interval = (
+            f"{format_number(outcome.low, 2)} to {format_number(outcome.high, 2)} "
+            f"({round(100 * (outcome.confidence or 0.95))}%)"
+            if outcome.low is not None and outcome.high is not None
+            else ""
+        )
+        table.add_row(
+            outcome.metric_id,
+            (outcome.verdict or "").replace("_", " "),
+            format_number(outcome.estimate, 2) if outcome.estimate is not None else "",
+            interval,
+            outcome.method.replace("_", " "),
+            ", ".join(outcome.comparison),
+            describe_outcome(outcome),
+        )
+    console.print(table)
 
 
 @recommendations_app.command("propose")

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from advisor.access import ROLES
 from advisor.cli.app import app, clean_errors, console, print_json, settings_with
-from advisor.composition import build_users
 from advisor.errors import InvalidUser
+
+if TYPE_CHECKING:
+    from advisor.settings import Settings
+    from advisor.users import UserStore
+
+
+def build_users(settings: Settings) -> UserStore:
+    """Imported when a command runs: the composition root loads the whole app (issue 18, `--help` < 1 s)."""
+    from advisor.composition import build_users as build
+
+    return build(settings)
+
 
 PasswordStdinOption = Annotated[
     bool,

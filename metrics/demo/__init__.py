@@ -54,6 +54,13 @@ tickets move into that group over the same ramp, so it grows while nothing about
 change; Technical L2, where every ticket is escalated, then raises the hand-offs per ticket by mix alone).
 Without ``plant_in`` the output is byte-identical to before (it draws no extra random numbers).
 
+A planted step
+--------------
+``intervention=Intervention("team", "Platform Support", start, effect=-0.3, drift=0.4)`` plants a step with a
+known effect, to check how outcomes are measured (``metrics.demo.intervention``): from ``start`` that group
+has 0.3 fewer hand-offs per ticket, while every group drifts with the seasons by up to 0.4 hand-offs per
+ticket. Without it the output is unchanged.
+
 Shapes of real exports
 ----------------------
 ``shape`` cuts the organisation the way real exports come (``metrics.demo.shapes``): ``full`` (the default,
@@ -64,12 +71,14 @@ the last six weeks instead of four months, so the first weeks are the healthy re
 
 from metrics.demo.catalog import DEFAULT_WEAKNESSES, PLANTED_WEAKNESSES, SIZES, PlantedWeakness
 from metrics.demo.generator import DemoManifest, generate_demo
+from metrics.demo.intervention import Intervention
 
 __all__ = [
     "DEFAULT_WEAKNESSES",
     "PLANTED_WEAKNESSES",
     "SIZES",
     "DemoManifest",
+    "Intervention",
     "PlantedWeakness",
     "generate_demo",
 ]

@@ -25,6 +25,7 @@ from metrics.demo.catalog import (
 )
 from metrics.demo.events import build_events, events_table
 from metrics.demo.feedback import self_service_table, surveys_table
+from metrics.demo.intervention import Intervention
 from metrics.demo.knowledge import articles_table, build_library
 from metrics.demo.organisation import initiatives_table, internal_requests_table, suggestions_table
 from metrics.demo.output import write_csv
@@ -70,11 +71,14 @@ class DemoManifest:
     counts: dict[str, int]
     shape: str = "full"
     plant_in: dict[str, tuple[str, str]] = field(default_factory=dict)
+    intervention: Intervention | None = None
 
     def to_json(self) -> dict[str, Any]:
         shaped: dict[str, Any] = {} if self.shape == "full" else {"shape": self.shape}
         if self.plant_in:
             shaped["plant_in"] = {name: list(place) for name, place in self.plant_in.items()}
+        if self.intervention is not None:
+            shaped["intervention"] = self.intervention.to_json()
         return {
             "seed": self.seed,
             "size": self.size,
@@ -93,6 +97,7 @@ def _scenario(
     months: int,
     shape: Shape = "full",
     plant_in: Mapping[str, tuple[str, str]] | None = None,
+    intervention: Intervention | None = None,
 ) -> Scenario:
     if isinstance(end, dt.datetime) or not isinstance(end, dt.date) or end.day != 1:
         raise ValueError(f"end must be the first day of a month (a date), not {end!r}")
@@ -116,6 +121,7 @@ def _scenario(
         weaknesses=frozenset(chosen) | {name for name in places if name != VOLUME},
         ramp_from=ramp_from(shape, end),
         plant_in=places,
+        intervention=intervention,
     )
 
 
@@ -174,6 +180,7 @@ def generate_demo(
     months: int = 24,
     shape: Shape = "full",
     plant_in: Mapping[str, tuple[str, str]] | None = None,
+    intervention: Intervention | None = None,
 ) -> DemoManifest:
     """Write the demo organisation's tables as `<table>.csv` plus `demo_manifest.json` into `out_dir`.
 
@@ -186,9 +193,11 @@ def generate_demo(
     "Platform Support")}` (handoffs, csat, knowledge_reuse; by team, product, channel, priority or
     segment), and `{"volume": ("team", "Technical L2")}` makes a group take a growing share of the tickets
     without getting worse (a pure mix change). A weakness placed this way is planted.
+    `intervention` plants a step with a known effect on one group's hand-offs and a seasonal drift shared by
+    every group (`metrics.demo.intervention`); without it nothing changes (no extra random draws).
     """
     shape = check_shape(shape)
-    scenario = _scenario(end, size, weaknesses, months, shape, plant_in)
+    scenario = _scenario(end, size, weaknesses, months, shape, plant_in, intervention)
     tables = apply_shape(_build_tables(scenario, seed), shape, scenario.end_date)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -203,6 +212,7 @@ def generate_demo(
         counts={name: table.num_rows for name, table in tables.items()},
         shape=shape,
         plant_in={name: (place[0], place[1]) for name, place in (plant_in or {}).items()},
+        intervention=intervention,
     )
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
     return manifest

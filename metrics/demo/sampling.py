@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from metrics.demo.catalog import Scale
+
+if TYPE_CHECKING:
+    from metrics.demo.intervention import Intervention
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -51,6 +55,8 @@ class Scenario:
     ramp_from: dt.date | None = None
     #: Weaknesses (and `volume`) planted in one group: name -> (dimension, code of the group).
     plant_in: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    #: A step planted in one group with a shared seasonal drift (`metrics.demo.intervention`), or None.
+    intervention: Intervention | None = None
 
     @property
     def start(self) -> int:

@@ -24,6 +24,7 @@ from metrics.demo.catalog import (
     VOLUME,
     VOLUME_SHIFT,
 )
+from metrics.demo.intervention import intervention_handoffs
 from metrics.demo.output import build_table, id_column, labels, refs, times
 from metrics.demo.sampling import (
     DAY,
@@ -200,6 +201,9 @@ def build_tickets(rng: np.random.Generator, scenario: Scenario, book: AccountBoo
     bounce_rate = BOUNCES * scenario.severity("handoffs", created) * bouncing
     extra = rng.poisson(bounce_rate).astype(np.int64)
     handoffs = handoffs + extra
+    if scenario.intervention is not None:
+        # Planted step: one group's hand-offs change from a date while everyone drifts with the seasons.
+        handoffs = handoffs + intervention_handoffs(rng, scenario.intervention, created, groups)
 
     pickup_minutes = np.asarray(CHANNEL_PICKUP_MINUTES)[channel] * MINUTE
     pickup = loglogistic(balanced_uniform(rng, created), pickup_minutes, shape=1.5)

@@ -1,4 +1,8 @@
-"""Source files on disk: which mapping source each feeds, size limits, zip members, and text made UTF-8."""
+"""Source files on disk: which mapping source each feeds, size limits, zip members, and text made UTF-8.
+
+The size limit holds for the bytes DuckDB reads: gzip files and zip members are unpacked into the import's
+scratch folder a block at a time, and stop at the limit (a 1 MB .csv.gz may hold gigabytes of repeated rows).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import IO, Literal
 
 from charset_normalizer import from_bytes
 
@@ -119,12 +124,34 @@ def prepare(path: Path, source: str, spec: SourceSpec, scratch: Path, max_file_b
     if path.suffix.lower() == ".zip":
         _unpack(path, source, spec, scratch, max_file_bytes, prepared)
     else:
-        _add(path, name, source, spec, scratch, prepared)
+        _add(path, name, source, spec, scratch, prepared, max_file_bytes)
     return prepared
 
 
 def _too_big(size: int, limit: int) -> str:
     return f"the file holds {size:,} bytes, over the import limit of {limit:,} bytes (max file size setting)"
+
+
+def _too_big_unpacked(limit: int) -> str:
+    return (
+        f"unpacked, the file holds more than {limit:,} bytes, over the import limit of {limit:,} bytes "
+        "(max file size setting; the limit applies to the unpacked bytes too)"
+    )
+
+
+def _copy_capped(source: io.BufferedIOBase | IO[bytes], target: Path, limit: int) -> bool:
+    """Copy `source` into `target` a block at a time; False (and `target` removed) beyond `limit` bytes."""
+    written = 0
+    with target.open("wb") as out:
+        while block := source.read(1 << 20):
+            written += len(block)
+            if written > limit:
+                break
+            out.write(block)
+    if written > limit:
+        target.unlink()
+        return False
+    return True
 
 
 def _unpack(path: Path, source: str, spec: SourceSpec, scratch: Path, limit: int, prepared: Prepared) -> None:
@@ -159,12 +186,14 @@ def _unpack(path: Path, source: str, spec: SourceSpec, scratch: Path, limit: int
                 continue
             target = _scratch_file(scratch, _suffixes(info.filename))
             try:
-                with archive.open(info) as member, target.open("wb") as out:
-                    shutil.copyfileobj(member, out, 1 << 20)
-            except (zipfile.BadZipFile, OSError, RuntimeError) as error:
+                with archive.open(info) as member:
+                    if not _copy_capped(member, target, limit):
+                        prepared.problems.append(FileProblem(name, _too_big_unpacked(limit)))
+                        continue
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as error:
                 prepared.problems.append(FileProblem(name, f"cannot be unpacked: {error}"))
                 continue
-            _add(target, name, source, spec, scratch, prepared)
+            _add(target, name, source, spec, scratch, prepared, limit)
 
 
 def _scratch_file(scratch: Path, suffix: str) -> Path:
@@ -188,7 +217,9 @@ def _format_of(name: str, spec: SourceSpec) -> Format | None:
     return _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
 
 
-def _add(path: Path, name: str, source: str, spec: SourceSpec, scratch: Path, prepared: Prepared) -> None:
+def _add(
+    path: Path, name: str, source: str, spec: SourceSpec, scratch: Path, prepared: Prepared, limit: int
+) -> None:
     file_format = _format_of(name, spec)
     if file_format is None:
         prepared.problems.append(
@@ -197,6 +228,22 @@ def _add(path: Path, name: str, source: str, spec: SourceSpec, scratch: Path, pr
             )
         )
         return
+    if _is_gzip(path):
+        unpacked = _scratch_file(
+            scratch, {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}[file_format]
+        )
+        try:
+            with gzip.GzipFile(path, "rb") as packed:
+                if not _copy_capped(packed, unpacked, limit):
+                    prepared.problems.append(FileProblem(name, _too_big_unpacked(limit)))
+                    return
+        except (OSError, EOFError, zlib.error) as error:
+            prepared.problems.append(FileProblem(name, f"cannot be read: {error}"))
+            return
+        path = unpacked
+        if unpacked.stat().st_size == 0:
+            prepared.problems.append(FileProblem(name, "the file is empty"))
+            return
     if file_format == "parquet":
         prepared.files.append(SourceFile(source, name, path, file_format))
         return
@@ -231,11 +278,14 @@ def _add(path: Path, name: str, source: str, spec: SourceSpec, scratch: Path, pr
 
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
-    with path.open("rb") as probe:
-        compressed = probe.read(2) == b"\x1f\x8b"
-    if compressed:
+    if _is_gzip(path):
         return gzip.GzipFile(path, "rb")
     return path.open("rb")
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
 
 
 def detect_encoding(sample: bytes) -> str | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from metrics.errors import InvalidInputData, MetricsError
 from metrics.importers.sql import ident, lit
+from metrics.plausible import DateWindow
 from metrics.schema import TABLES
 from metrics.store import open_store
 
@@ -46,12 +47,18 @@ class TableChange(BaseModel):
     action: str = "kept"
 
 
-def load_existing(connection: duckdb.DuckDBPyConnection, into: Path, scratch: Path) -> dict[str, int]:
-    """Copy every table of the folder `into` into `old_<table>` (canonical columns); return rows per table."""
+def load_existing(
+    connection: duckdb.DuckDBPyConnection, into: Path, scratch: Path, window: DateWindow | None = None
+) -> dict[str, int]:
+    """Copy every table of the folder `into` into `old_<table>` (canonical columns); return rows per table.
+
+    Rows an older import let in with times outside `window` are read as the store reads them (left out, or
+    the time emptied), so the merged tables hold plausible times only; the version keeps the old files.
+    """
     if not into.is_dir():
         return {}
     try:
-        store = open_store(into)
+        store = open_store(into, window=window)
     except MetricsError as error:
         raise InvalidInputData(
             f"the data already in {into} cannot be read, so the import cannot merge with it ({error}); "

@@ -9,6 +9,10 @@ import duckdb
 from metrics.errors import InvalidInputData
 from metrics.importers.sql import ident, lit
 from metrics.schema import TABLES
+from metrics.spreadsheet import neutralised_sql
+
+#: The text columns of rejects.csv (`line` is a number).
+REJECT_TEXT_COLUMNS = ("file", "column", "table", "severity", "reason")
 
 
 def _order(name: str) -> str:
@@ -62,8 +66,11 @@ def write_outputs(connection: duckdb.DuckDBPyConnection, counts: dict[str, int],
             f"COPY (SELECT {columns} FROM out_{name} ORDER BY {_order(name)}) TO {target} (FORMAT parquet)"
         )
     target = lit(str(folder / "rejects.csv"))
+    # rejects quote the export's own cells, which may hold formulas: neutralised for spreadsheets
+    cells = {name: f"{neutralised_sql(ident(name))} AS {ident(name)}" for name in REJECT_TEXT_COLUMNS}
     connection.execute(
-        f"""COPY (SELECT file, line, "column", "table", severity, reason FROM rejects
+        f"""COPY (SELECT {cells["file"]}, line, {cells["column"]}, {cells["table"]}, {cells["severity"]},
+                         {cells["reason"]} FROM rejects
                   ORDER BY file, line NULLS FIRST, "table", "column", reason)
             TO {target} (FORMAT csv, HEADER true)"""
     )

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
 from metrics.errors import InvalidInputData
-from metrics.importers.files import FileProblem, SourceFile, assign_files, prepare
+from metrics.importers.files import FileProblem, assign_files, prepare
 from metrics.importers.mapping import ENUMERATED, Mapping, StateLogSpec, TableSpec
-from metrics.importers.merging import TableChange, load_existing, merge_outputs
-from metrics.importers.models import FileCount, ImportReport, TableCount
+from metrics.importers.merging import load_existing, merge_outputs
+from metrics.importers.models import ImportReport
 from metrics.importers.outputs import collect_outputs, write_outputs
-from metrics.importers.readers import RawTable, read_source
+from metrics.importers.readers import read_source
+from metrics.importers.reporting import Loaded, build_report
 from metrics.importers.specs import check_time_zone
 from metrics.importers.sql import compile_value, ident, lit, row_filter
 from metrics.importers.staging import canonical_select, create_stage, keep_usable, lost_tickets
@@ -30,12 +31,15 @@ from metrics.importers.versions import Version, keep_version, new_version_id
 from metrics.importers.versions import author as version_author
 from metrics.importers.versions import now as version_time
 from metrics.importers.views import condition_columns, references, source_view
-from metrics.importers.writing import carry_over, replaced_names, swap, work_folder
+from metrics.importers.writing import carry_over, folder_lock, replaced_names, swap, work_folder
+from metrics.plausible import DateWindow
 from metrics.schema import TABLES
 from metrics.store import open_store
 
-#: Files larger than this (bytes, or uncompressed bytes for zip members) are refused by default.
+#: Files larger than this (bytes, also once decompressed: gzip files and zip members) are refused by default.
 DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+#: The memory DuckDB may use for an import by default; beyond it, it spills to the import's work folder.
+DEFAULT_MEMORY_LIMIT_BYTES = 1024**3
 
 _KIND_WORDS = {
     "ticket_events": "event kind",
@@ -53,19 +57,7 @@ class _Options:
     by: str
     sources: list[str]
     rejects_copy: Path | None
-
-
-@dataclass
-class _Loaded:
-    """The source files read so far, the problems met, and what each canonical table gets."""
-
-    raws: dict[str, list[tuple[SourceFile, RawTable]]]
-    files: list[tuple[str, str]] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
-    outputs: dict[str, list[str]] = field(default_factory=dict)
-    #: Tickets whose every row was rejected.
-    lost_tickets: int = 0
+    window: DateWindow
 
 
 def import_sources(
@@ -79,6 +71,8 @@ def import_sources(
     dry_run: bool = False,
     by: str | None = None,
     rejects_copy: Path | None = None,
+    date_window: DateWindow | None = None,
+    memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
 ) -> ImportReport:
     """Import `sources` through `mapping` into the data folder `into`.
 
@@ -89,10 +83,19 @@ def import_sources(
     import replaced is kept as a version (`versions/`, see `undo_import`): when the import fails, the folder
     keeps its previous data. `dry_run` computes everything (rows per table before and after, rejects) and
     writes nothing; `rejects_copy` receives a copy of its rejects.csv. `time_zone` overrides the mapping's zone
-    for source times that carry no offset; `by` names who imports (default: the system user).
+    for source times that carry no offset; `by` names who imports (default: the system user). A time outside
+    `date_window` (default: 1990-01-01 to a year after today) rejects its row, or is emptied with a warning in
+    an optional column. DuckDB holds at most `memory_limit_bytes` in memory and spills the rest to disk.
+
+    One writer at a time works on a folder (metrics.folders.folder_lock); on entry, what a killed import
+    left is repaired first (an interrupted swap is undone, work folders removed).
     """
     if max_file_bytes <= 0:
         raise InvalidInputData(f"the maximum file size must be positive, not {max_file_bytes}")
+    if memory_limit_bytes < 64 * 1024**2:
+        raise InvalidInputData(
+            f"the import's memory limit must be at least 64 MiB, not {memory_limit_bytes:,} bytes"
+        )
     if time_zone is not None:
         try:
             check_time_zone(time_zone)
@@ -102,8 +105,6 @@ def import_sources(
     into = into.absolute()
     if into.exists() and not into.is_dir():
         raise InvalidInputData(f"{into} is not a folder")
-    work = work_folder(into)
-    connection = duckdb.connect(":memory:")
     unknown = sorted(set(replace) - set(TABLES) - {"all"})
     if unknown:
         raise InvalidInputData(
@@ -117,12 +118,18 @@ def import_sources(
         version_author() if by is None else by,
         [str(Path(str(source).partition("=")[2] or str(source)).name) for source in sources],
         rejects_copy,
+        date_window or DateWindow.default(),
     )
-    try:
-        return _import(connection, assigned, into, work, mapping, options)
-    finally:
-        connection.close()
-        shutil.rmtree(work, ignore_errors=True)
+    with folder_lock(into):
+        work = work_folder(into)
+        connection = duckdb.connect(
+            ":memory:", config={"memory_limit": f"{memory_limit_bytes // 1024**2}MiB"}
+        )
+        try:
+            return _import(connection, assigned, into, work, mapping, options)
+        finally:
+            connection.close()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _import(
@@ -154,22 +161,22 @@ def _import(
             spec,
             number,
             time_zone or mapping.sources[spec.from_].time_zone,
+            options.window,
         )
     for number, log in enumerate(mapping.state_logs):
-        _fill_from_log(
-            connection, loaded, mapping, log, number, time_zone or mapping.sources[log.from_].time_zone
-        )
+        zone = time_zone or mapping.sources[log.from_].time_zone
+        _fill_from_log(connection, loaded, mapping, log, number, zone, options.window)
     counts = collect_outputs(connection, loaded.outputs)
-    existing = load_existing(connection, into, scratch)
+    existing = load_existing(connection, into, scratch, options.window)
     changes = merge_outputs(connection, counts, existing, options.replace)
     write_outputs(connection, counts, new)
     if options.rejects_copy is not None:
         shutil.copyfile(new / "rejects.csv", options.rejects_copy)
-    report = _report(connection, loaded, counts, into, mapping, changes, options.dry_run)
+    report = build_report(connection, loaded, counts, into, mapping, changes, options.dry_run)
     if options.dry_run:
         return report
     # what was written must load exactly as the scorecard will load it
-    open_store(new).close()
+    open_store(new, window=options.window).close()
     carry_over(into, new, replaced_names(list(counts)))
     at = version_time()
     version = Version(
@@ -191,8 +198,8 @@ def _load(
     mapping: Mapping,
     scratch: Path,
     max_file_bytes: int,
-) -> _Loaded:
-    loaded = _Loaded(raws={name: [] for name in mapping.sources})
+) -> Loaded:
+    loaded = Loaded(raws={name: [] for name in mapping.sources})
     index = 0
     for source, paths in assigned.items():
         spec = mapping.sources[source]
@@ -231,7 +238,7 @@ def _record(connection: duckdb.DuckDBPyConnection, problem: FileProblem, table: 
 
 def _view(
     connection: duckdb.DuckDBPyConnection,
-    loaded: _Loaded,
+    loaded: Loaded,
     mapping: Mapping,
     source: str,
     name: str,
@@ -259,12 +266,13 @@ def _view(
 
 def _fill_table(
     connection: duckdb.DuckDBPyConnection,
-    loaded: _Loaded,
+    loaded: Loaded,
     mapping: Mapping,
     name: str,
     spec: TableSpec,
     number: int,
     zone: str,
+    window: DateWindow,
 ) -> None:
     table = TABLES[name]
     required = condition_columns(spec.where, spec.where_not) | set(spec.skip_if_empty)
@@ -293,6 +301,7 @@ def _fill_table(
             time_zone=zone,
             allowed=ENUMERATED.get((name, column)),
             what=_KIND_WORDS.get(name, "value"),
+            window=window,
         )
         for column, value in spec.columns.items()
     }
@@ -306,11 +315,12 @@ def _fill_table(
 
 def _fill_from_log(
     connection: duckdb.DuckDBPyConnection,
-    loaded: _Loaded,
+    loaded: Loaded,
     mapping: Mapping,
     log: StateLogSpec,
     number: int,
     zone: str,
+    window: DateWindow,
 ) -> None:
     required = references(log.ticket_id) | references(log.at)
     required |= condition_columns(log.where, log.where_not, log.assignment.when) | set(log.skip_if_empty)
@@ -332,7 +342,7 @@ def _fill_from_log(
     if view is None:
         return
     view_name, columns = view
-    values = compile_log(log, columns, zone)
+    values = compile_log(log, columns, zone, window)
     where = row_filter(log.where, log.where_not, log.skip_if_empty, columns)
     stage = create_stage(
         connection,
@@ -354,46 +364,3 @@ def _fill_from_log(
             connection, tickets, table="tickets", required=TABLES["tickets"].required_columns, key="id"
         )
         loaded.outputs.setdefault("tickets", []).append(canonical_select("tickets", tickets, usable_tickets))
-
-
-def _report(
-    connection: duckdb.DuckDBPyConnection,
-    loaded: _Loaded,
-    counts: dict[str, int],
-    into: Path,
-    mapping: Mapping,
-    changes: list[TableChange],
-    dry_run: bool,
-) -> ImportReport:
-    rejected = dict(
-        connection.execute(
-            "SELECT file, count(DISTINCT line) FROM rejects WHERE line IS NOT NULL AND severity = 'rejected' "
-            "GROUP BY file"
-        ).fetchall()
-    )
-    severities = dict(connection.execute("SELECT severity, count(*) FROM rejects GROUP BY ALL").fetchall())
-    notices = list(loaded.notices)
-    if loaded.lost_tickets:
-        many = loaded.lost_tickets != 1
-        notices.append(
-            f"{loaded.lost_tickets:,} ticket{'s' if many else ''} had no usable row and "
-            f"{'were' if many else 'was'} left out (see rejects.csv)"
-        )
-    return ImportReport(
-        into=into,
-        mapping=mapping.name,
-        tables=[TableCount(table=name, rows=rows) for name, rows in counts.items()],
-        files=[
-            FileCount(
-                file=name, source=source, rows=loaded.rows.get(name, 0), rejected=int(rejected.get(name, 0))
-            )
-            for name, source in loaded.files
-        ],
-        rejects=int(severities.get("rejected", 0)),
-        warnings=int(severities.get("warning", 0)),
-        tickets_without_rows=loaded.lost_tickets,
-        rejects_path=into / "rejects.csv",
-        notices=notices,
-        changes=changes,
-        dry_run=dry_run,
-    )

@@ -11,6 +11,7 @@ from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 
 from metrics.importers.specs import ISO_FORMAT, Condition, Scalar, ValueSpec
+from metrics.plausible import DateWindow
 from metrics.schema import DUCKDB_TYPES, ColumnType
 
 TYPE_WORDS: dict[ColumnType, str] = {
@@ -141,8 +142,13 @@ def compile_value(
     allowed: tuple[str, ...] | None = None,
     what: str = "value",
     default_other: str = "keep",
+    window: DateWindow | None = None,
 ) -> Compiled:
-    """The SQL of one mapped value. `columns` resolves the mapping's column names to the source's (None: absent)."""
+    """The SQL of one mapped value. `columns` resolves the mapping's column names to the source's (None: absent).
+
+    A time outside `window` is unusable, like text that is no time: its row is rejected, or the value emptied
+    in an optional column.
+    """
     sql_type = DUCKDB_TYPES[column_type]
     if spec is None:
         return Compiled(f"NULL::{sql_type}", "NULL::VARCHAR", "FALSE", "NULL::VARCHAR", "FALSE", "")
@@ -177,6 +183,8 @@ def compile_value(
                 f"{quoted(raw)} || ' is not {_type_words(column_type, spec)}'",
             )
         )
+    if column_type == "timestamp" and window is not None:
+        checks.append((window.outside_sql(value), window.reason_sql(value, raw)))
     if allowed is not None:
         value = f"lower({value})"
         expected = ", ".join(allowed)

@@ -24,6 +24,7 @@ import duckdb
 from metrics.importers.mapping import DERIVED_TICKET_COLUMNS, StateLogSpec
 from metrics.importers.sql import Compiled, compile_value, condition_sql, ident, in_list
 from metrics.importers.staging import Stage
+from metrics.plausible import DateWindow
 from metrics.schema import DUCKDB_TYPES, EVENT_KINDS, TABLES
 
 #: The canonical columns of ticket_events, in order.
@@ -31,12 +32,16 @@ EVENT_COLUMNS: tuple[str, ...] = TABLES["ticket_events"].column_names
 
 
 def compile_log(
-    spec: StateLogSpec, columns: MappingType[str, str | None], time_zone: str
+    spec: StateLogSpec,
+    columns: MappingType[str, str | None],
+    time_zone: str,
+    window: DateWindow | None = None,
 ) -> dict[str, Compiled]:
-    """The staged values of one state-log row (ticket columns are staged as `ticket.<column>`)."""
+    """The staged values of one state-log row (ticket columns are staged as `ticket.<column>`); times
+    outside `window` are unusable."""
     values = {
         "ticket_id": compile_value(spec.ticket_id, "id", columns, time_zone=time_zone),
-        "at": compile_value(spec.at, "timestamp", columns, time_zone=time_zone),
+        "at": compile_value(spec.at, "timestamp", columns, time_zone=time_zone, window=window),
         "status": compile_value(spec.status, "text", columns, time_zone=time_zone),
         "team": compile_value(spec.team, "text", columns, time_zone=time_zone),
         "agent_id": compile_value(spec.agent_id, "id", columns, time_zone=time_zone),
@@ -54,7 +59,7 @@ def compile_log(
     tickets = TABLES["tickets"]
     for column, value in spec.ticket_columns.items():
         values[f"ticket.{column}"] = compile_value(
-            value, tickets.column(column).type, columns, time_zone=time_zone
+            value, tickets.column(column).type, columns, time_zone=time_zone, window=window
         )
     return values
 

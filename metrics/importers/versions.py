@@ -13,7 +13,15 @@ from pydantic import BaseModel, Field
 
 from metrics.errors import InvalidInputData
 from metrics.importers.merging import TableChange
-from metrics.importers.writing import carry_over, link_or_copy, replaced_names, swap, work_folder
+from metrics.importers.writing import (
+    carry_over,
+    companions,
+    folder_lock,
+    link_or_copy,
+    replaced_names,
+    swap,
+    work_folder,
+)
 from metrics.store import SUFFIXES
 
 #: The folder (inside the data folder) that keeps the versions.
@@ -80,6 +88,8 @@ def keep_version(old: Path, new: Path, version: Version, written: list[str]) -> 
         if source.is_file():
             link_or_copy(str(source), str(target / name))
             saved.append(name)
+    for name in companions(old, set(saved)):  # the store's caches of those files, restored with them
+        link_or_copy(str(old / name), str(target / name))
     previous = {entry.name for entry in old.iterdir()} if old.is_dir() else set()
     created = sorted(name for name in replaced if (new / name).is_file() and name not in previous)
     final = version.model_copy(update={"saved": saved, "created": created})
@@ -96,6 +106,11 @@ def undo_import(into: Path) -> UndoReport:
     stays as it was.
     """
     into = into.absolute()
+    with folder_lock(into):
+        return _undo(into)
+
+
+def _undo(into: Path) -> UndoReport:
     versions = list_versions(into)
     if not versions:
         raise InvalidInputData(f"{into} holds no import to undo (no {VERSIONS}/ with a {MANIFEST})")
@@ -112,7 +127,7 @@ def undo_import(into: Path) -> UndoReport:
     try:
         new = work / "new"
         new.mkdir()
-        for name in latest.saved:
+        for name in [*latest.saved, *companions(saved_in, set(latest.saved))]:
             link_or_copy(str(saved_in / name), str(new / name))
         carry_over(into, new, touched | {VERSIONS})
         others = [entry for entry in (into / VERSIONS).iterdir() if entry.name != latest.id]

@@ -56,3 +56,55 @@ def test_sources_are_links_under_their_titles_never_raw_ids() -> None:
     )
     assert "[metric:" not in linked and "[cust-" not in linked
     assert unlinked(linked) == "Start with **Warm hand-off**. Hand-offs are 1.1 per ticket. Again."
+
+
+def _folded(document_id: str, title: str, markdown: str, **fields: object) -> Hit:
+    return Hit(
+        id=document_id,
+        title=title,
+        kind="case",
+        score=0.9,
+        snippet=" ".join(markdown.split()),
+        source="t",
+        similarity=0.7,
+        snippet_markdown=markdown,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_a_solution_seen_in_many_cases_says_so_and_keeps_its_markdown() -> None:
+    hit = _folded(
+        "case:T1",
+        "Bank feed stopped",
+        "#### Steps\n- Reconnect the feed.\n- Re-run the import.",
+        duplicates=36,
+        duplicate_ids=["case:T2", "case:T3"],
+        teams=["Billing Desk", "Onboarding", "Technical L2", "Platform Support", "Customer Success"],
+        kind_counts={"case": 37},
+        solved_count=12,
+    )
+    answer, citations = compose_search([hit], query="bank feed")
+    assert (
+        "(case; seen in 37 cases, across Billing Desk, Onboarding and 3 more teams; marked as solving it "
+        "12 times):" in answer
+    )
+    assert "> #### Steps\n> - Reconnect the feed.\n> - Re-run the import." in answer
+    assert citations[0].duplicates == 36 and citations[0].duplicate_ids == ["case:T2", "case:T3"]
+    assert (
+        citations[0].usage and citations[0].usage.startswith("Seen in 37 cases") and citations[0].good_match
+    )
+    assert "capture" not in answer
+
+
+def test_when_nothing_fits_the_answer_says_so_and_offers_to_capture_it() -> None:
+    weak = _folded("case:T9", "Payslips show the wrong tax code", "Updated the tax code.", match="weak")
+    answer, citations = compose_search([weak], query="refund policy for annual plans")
+    assert answer.startswith("Nothing in the knowledge is a good match for that. Possibly related:")
+    assert (
+        "[capture it as a new article](/knowledge/articles/new?title=refund+policy+for+annual+plans)"
+        in answer
+    )
+    assert [c.id for c in citations] == ["case:T9"] and not citations[0].good_match
+    nothing, none = compose_search([], query="refund policy")
+    assert "I found nothing relevant" in nothing and "/knowledge/articles/new?title=refund+policy" in nothing
+    assert none == []

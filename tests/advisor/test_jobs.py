@@ -19,18 +19,24 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 class FakeAdvisor:
-    """What the runner uses of an Advisor: the data folder, reload_data, build_index (3 passages) and
-    warm_up. The runner's own lifecycle is tested with it; tests/web/test_data_pages.py runs imports
-    through a real Advisor."""
+    """What the runner uses of an Advisor: the data folder, its plausible dates, reload_data, build_index (3
+    passages), remeasure_due_outcomes and warm_up. The runner's own lifecycle is tested with it; tests/web/test_data_pages.py runs
+    imports through a real Advisor."""
 
     def __init__(self, data_dir: Path, *, index_error: Exception | None = None) -> None:
         self.data_dir = data_dir
+        self.date_window = None
         self.reloaded: list[Path | None] = []
         self.warmed = 0
+        self.remeasured = 0
         self.index_error = index_error
 
     def warm_up(self) -> None:
         self.warmed += 1
+
+    def remeasure_due_outcomes(self) -> int:
+        self.remeasured += 1
+        return 0
 
     def reload_data(self, data_dir: Path | None = None) -> None:
         self.reloaded.append(data_dir)
@@ -148,6 +154,7 @@ def test_an_import_writes_the_folder_reloads_the_data_and_rebuilds_the_index(tmp
     assert (organisation / "tickets.parquet").is_file()
     assert advisor.reloaded == [organisation]
     assert advisor.warmed == 1, "the served organisation's scorecards are computed before the job ends"
+    assert advisor.remeasured == 1, "outcomes that were too early to tell are measured on the new data"
     assert not upload.exists(), "the upload is removed once imported"
     kept = runner.rejects_file(job.id)
     assert kept is not None and SCRIPT in kept.read_text(encoding="utf-8")

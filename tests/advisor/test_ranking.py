@@ -62,7 +62,7 @@ def test_the_weakest_metric_gets_its_practice_first_with_the_reason() -> None:
     assert (top.rank, top.targets) == (1, ["C6"])
     assert (
         "C6 metric C6 is weak: 2.4 hand-offs per ticket against its baseline of "
-        "1 hand-offs per ticket" in top.why
+        "1 hand-off per ticket" in top.why
     )
     assert top.sources[:2] == ["practice:swarm", "metric:C6"]
     assert top.steps == "1. Do it."
@@ -159,6 +159,11 @@ def test_units_read_as_people_write_them() -> None:
     assert format_value(88.0, "%") == "88%"
     assert format_value(27, "NPS points") == "+27 NPS"
     assert format_value(1, "hours") == "1 hour"
+    assert (
+        format_value(1.0, "hand-offs")
+        == format_value(1.004, "hand-offs per ticket")
+        == "1 hand-off per ticket"
+    )
     assert format_value(36.65, "hours") == "36.65 hours"
     assert format_value(12_000, "EUR") == "12,000 EUR"
     assert format_value(None, "%") == "n/a"

@@ -43,7 +43,7 @@ def test_batch_search_prints_one_json_line_per_query(index_dir: str, tmp_path: P
     assert {"id", "title", "kind", "score", "snippet", "source"} <= set(lines[0]["hits"][0])
     assert 1 <= len(lines[0]["hits"]) <= 2
     assert lines[1]["hits"][0]["id"] == "sync-error.txt"
-    assert lines[2]["hits"] == [] and "the limit is 2,000" in lines[2]["error"]
+    assert lines[2]["hits"] == [] and "the limit is 4,000" in lines[2]["error"]
     assert lines[3]["hits"] == [] and "error" not in lines[3]
 
 
@@ -68,7 +68,7 @@ def test_single_search_with_filters_and_clear_errors(index_dir: str) -> None:
     code, _, err = run("search", "--index-dir", index_dir)
     assert code == 2 and "give either a QUERY or --queries FILE" in err
     code, _, err = run("search", "x" * 10_000, "--index-dir", index_dir)
-    assert code == 2 and "the limit is 2,000" in err and "Traceback" not in err
+    assert code == 2 and "the limit is 4,000" in err and "Traceback" not in err
 
 
 def test_feedback_raises_the_reuse_count_shown_by_search(index_dir: str) -> None:

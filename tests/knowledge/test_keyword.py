@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from knowledge.embeddings import SentenceTransformerEmbedder
-from knowledge.index import KnowledgeIndex
+from knowledge.index import SYNC_CHECK_SECONDS, KnowledgeIndex
 from knowledge.keyword import KeywordIndex, tokenize
 from tests.knowledge.helpers import article, open_index
 
@@ -94,9 +95,11 @@ def test_a_lost_or_stale_keyword_folder_is_rebuilt_from_chroma(
     assert fresh.keywords is not None and not fresh.keywords.loaded
     assert keyword_ids(fresh, "invoice csv") == ["b"]
     assert not (tmp_path / ".keyword.tmp-123").exists()
-    # a second index object over the same folder builds; the first notices Chroma moved on
+    # a second index object over the same folder builds; the first notices Chroma moved on at its next
+    # check (at most one a second, so a busy server does not read Chroma's markers on every query)
     other = open_index(tmp_path, embedder)
     other.build([DOCS[2]])
+    time.sleep(SYNC_CHECK_SECONDS)
     assert keyword_ids(fresh, "jammed paper tray") == ["c"]
 
 

@@ -88,6 +88,13 @@ def test_hits_carry_metadata_for_the_edges(shared_index: KnowledgeIndex) -> None
         "snippet",
         "source",
         "reuse_count",
+        "duplicates",
+        "duplicate_ids",
+        "teams",
+        "kind_counts",
+        "solved_count",
+        "match",
+        "snippet_html",
     }
 
 
@@ -105,7 +112,7 @@ def test_other_languages_are_found(shared_index: KnowledgeIndex) -> None:
 def test_bad_queries_get_a_clear_error_or_nothing(shared_index: KnowledgeIndex) -> None:
     assert shared_index.search("?!... ---") == []
     assert shared_index.search("") == []
-    with pytest.raises(InvalidQuery, match="10,000 characters; the limit is 2,000"):
+    with pytest.raises(InvalidQuery, match="10,000 characters; the limit is 4,000"):
         shared_index.search("x" * 10_000)
     # off-topic messages find nothing rather than the least unrelated practices
     assert shared_index.search("asdf qwerty zxcv") == []

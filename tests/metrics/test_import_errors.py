@@ -207,7 +207,7 @@ def test_a_failure_while_writing_keeps_the_folder(tmp_path: Path, monkeypatch: p
     run(tmp_path, {"tickets.csv": GOOD})
     before = snapshot(tmp_path / "org")
 
-    def broken_store(folder: Path) -> None:
+    def broken_store(folder: Path, **_: object) -> None:
         raise InvalidInputData(f"{folder}: disk trouble")
 
     monkeypatch.setattr(pipeline, "open_store", broken_store)
@@ -257,7 +257,8 @@ def test_importing_twice_gives_the_same_folder(tmp_path: Path) -> None:
         ("ticket_events", 1, 1, 1, "merged"),
         ("tickets", 1, 1, 1, "merged"),
     ]
-    assert sorted(path.name for path in (tmp_path / "org").iterdir()) == [
+    # hidden files are the store's caches (`.tickets.parquet.keys`)
+    assert sorted(path.name for path in (tmp_path / "org").iterdir() if not path.name.startswith(".")) == [
         "rejects.csv",
         "ticket_events.parquet",
         "tickets.parquet",
@@ -274,7 +275,7 @@ def test_other_files_in_the_folder_stay_and_old_copies_of_a_table_go(tmp_path: P
     (org / "notes").mkdir()
     (org / "notes" / "readme.txt").write_text("ours")
     run(tmp_path, {"tickets.csv": GOOD})
-    assert sorted(path.name for path in org.iterdir()) == [
+    assert sorted(path.name for path in org.iterdir() if not path.name.startswith(".")) == [
         "notes",
         "rejects.csv",
         "surveys.csv",
@@ -286,7 +287,10 @@ def test_other_files_in_the_folder_stay_and_old_copies_of_a_table_go(tmp_path: P
     # in the import's version, not in the folder
     assert ids(tmp_path) == ["OLD", "T1"]
     [version] = (org / "versions").iterdir()
-    assert sorted(path.name for path in version.iterdir()) == ["manifest.json", "tickets.csv"]
+    assert sorted(path.name for path in version.iterdir() if not path.name.startswith(".")) == [
+        "manifest.json",
+        "tickets.csv",
+    ]
 
 
 def test_files_that_match_no_source_or_do_not_exist(tmp_path: Path) -> None:

@@ -49,10 +49,11 @@ def rows(org: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 def files(folder: Path) -> dict[str, bytes]:
+    """The folder's files and their bytes; hidden ones are the store's caches (`.tickets.parquet.keys`)."""
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and not path.name.startswith(".")
     }
 
 

@@ -157,7 +157,7 @@ def test_a_very_long_query_is_refused_with_the_limit(client: TestClient) -> None
     response = client.get("/knowledge", params={"q": "a" * 10_000})
     assert response.status_code == 422
     assert 'role="alert"' in response.text
-    assert "the query has 10,000 characters; the limit is 2,000" in response.text
+    assert "the query has 10,000 characters; the limit is 4,000" in response.text
 
 
 def test_punctuation_alone_says_there_is_nothing_to_search_for(client: TestClient) -> None:

@@ -262,6 +262,7 @@ def test_every_script_style_and_link_is_served_by_the_app(server_url: str, path:
         assert local, address
     scripts = [str(tag["src"]) for tag in soup.find_all("script", src=True)]
     assert [urlsplit(src).path for src in scripts] == [
+        "/static/menu.js",  # every page's: the phone menu
         "/static/vendor/chartjs/chart.umd.min.js",
         "/static/scorecard.js",
     ]

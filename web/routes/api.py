@@ -1,4 +1,4 @@
-"""The JSON API: health, scorecard, next steps and search (chat is in `chat_api`)."""
+"""The JSON API: scorecard, next steps and search (chat is in `chat_api`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from advisor.access import Permission
+from advisor.chat import capture_url
 from metrics.models import Dimension, Period
 from web.dependencies import AdvisorDep
 from web.security import require
@@ -25,11 +26,6 @@ BaselineParam = Annotated[
 
 def _period(text: str | None) -> Period | None:
     return Period.parse(text) if text and text.strip() else None
-
-
-@router.get("/healthz")
-def healthz(advisor: AdvisorDep) -> dict[str, Any]:
-    return {"status": "ok", "practices": len(advisor.practices), "index_empty": advisor.index.is_empty()}
 
 
 @router.get("/api/scorecard", dependencies=[Depends(require(Permission.VIEW_SCORECARD))])
@@ -65,4 +61,14 @@ def search(
     q: Annotated[str, Query(max_length=10_000)],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> dict[str, Any]:
-    return {"hits": [hit.model_dump(mode="json", exclude={"metadata"}) for hit in advisor.search(q, k)]}
+    """Hits, one per solution: `duplicates` counts the other documents folded into a hit (copies and
+    near-duplicates; `duplicate_ids` lists up to 50). `no_good_match` is true when no hit reaches the
+    calibrated relevance floor (each hit's `match` is then "weak": possibly related), with `capture_url`
+    to write the missing article. A long query (up to 4,000 characters) is searched by its key sentences."""
+    hits = advisor.search(q, k)
+    good = any(hit.match == "good" for hit in hits)
+    return {
+        "hits": [hit.model_dump(mode="json", exclude={"metadata", "snippet_markdown"}) for hit in hits],
+        "no_good_match": not good,
+        "capture_url": None if good else capture_url(q),
+    }

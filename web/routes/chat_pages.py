@@ -194,7 +194,7 @@ def solved_form(
     turn_id: Annotated[int, Form(ge=0)] = 0,
 ) -> Response:
     """ "This solved it" on a cited solution or article: its reuse count goes up (the KCS measure)."""
-    count = advisor.record_feedback(document_id, "solved")
+    count = advisor.record_feedback(document_id, "solved", user=principal.username)
     if _wants_json(request):
         return JSONResponse(
             {

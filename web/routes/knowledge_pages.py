@@ -11,16 +11,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from advisor.access import Permission
-from advisor.chat import document_url
+from advisor.chat import capture_url, document_url, usage_line
 from advisor.overview import indexed_document, search_facets
 from knowledge.errors import InvalidQuery, UnknownDocument
 from knowledge.index import MAX_QUERY_CHARS, validate_query
 from knowledge.models import DOCUMENT_KINDS, FeedbackKind, Hit, SearchFilters
 from web.dependencies import AdvisorDep, TemplatesDep
-from web.security import require
+from web.security import PrincipalDep, require
 
 router = APIRouter()
 
@@ -59,6 +60,10 @@ class ResultView:
     kind_label: str
     can_solve: bool
     facts: list[tuple[str, str]]
+    #: The passage rendered from Markdown and sanitised by knowledge.rendering (nh3).
+    snippet_html: Markup
+    #: "Seen in 37 cases, across ...; marked as solving it 12 times", or None.
+    usage: str | None
 
 
 class FeedbackRequest(BaseModel):
@@ -113,6 +118,8 @@ def _result(hit: Hit) -> ResultView:
         kind_label=KIND_LABELS.get(hit.kind, hit.kind),
         can_solve=hit.kind in SOLVING_KINDS,
         facts=_facts(hit),
+        snippet_html=Markup(hit.snippet_html),  # noqa: S704 - sanitised by nh3 in knowledge.rendering
+        usage=usage_line(hit),
     )
 
 
@@ -158,6 +165,9 @@ def knowledge_page(
         "error": error,
         "notice": notice,
         "searched": bool(q.strip()) and error is None and notice is None,
+        # Honest when nothing fits: no result reaches the calibrated floor (knowledge.relevance).
+        "no_good_match": not any(result.hit.match == "good" for result in results),
+        "capture_url": capture_url(q),
         "examples": EXAMPLES,
         "max_query_chars": MAX_QUERY_CHARS,
         "next": _without_vote(here),
@@ -168,12 +178,13 @@ def knowledge_page(
 @router.post("/knowledge/feedback", dependencies=_SEARCH)
 def feedback_form(
     advisor: AdvisorDep,
+    principal: PrincipalDep,
     document_id: Annotated[str, Form(min_length=1, max_length=1000)],
     kind: Annotated[FeedbackKind, Form()] = "helpful",
     next_page: Annotated[str, Form(alias="next", max_length=4000)] = "/knowledge",
 ) -> Response:
     try:
-        advisor.record_feedback(document_id, kind)
+        advisor.record_feedback(document_id, kind, user=principal.username)
     except UnknownDocument as error:
         raise HTTPException(404, str(error)) from None
     target = _safe_return(next_page)
@@ -183,10 +194,10 @@ def feedback_form(
 
 
 @router.post("/api/knowledge/feedback", dependencies=_SEARCH)
-def feedback_api(body: FeedbackRequest, advisor: AdvisorDep) -> dict[str, Any]:
+def feedback_api(body: FeedbackRequest, advisor: AdvisorDep, principal: PrincipalDep) -> dict[str, Any]:
     """Count a hit as helpful, or as what solved a case; returns its new reuse count (404: unknown id)."""
     try:
-        count = advisor.record_feedback(body.document_id, body.kind)
+        count = advisor.record_feedback(body.document_id, body.kind, user=principal.username)
     except UnknownDocument as error:
         raise HTTPException(404, str(error)) from None
     return {"document_id": body.document_id, "reuse_count": count}

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from advisor.access import Permission
+from advisor.article_models import FLAG_REASONS, MAX_COMMENT
 from web.dependencies import AdvisorDep, TemplatesDep
+from web.routes.article_pages import article_flags
 from web.security import require
 
 router = APIRouter()
@@ -28,4 +30,10 @@ def article(article_id: str, request: Request, advisor: AdvisorDep, templates: T
     found = advisor.article(article_id)
     if found is None:
         raise HTTPException(404, f"no article {article_id!r}")
-    return templates.TemplateResponse(request, "article.html", {"article": found})
+    context = {
+        "article": found,
+        "flags": article_flags(request, article_id),
+        "flag_reasons": FLAG_REASONS,
+        "max_comment": MAX_COMMENT,
+    }
+    return templates.TemplateResponse(request, "article.html", context)

@@ -1,7 +1,9 @@
-"""The recommendations page: propose the next steps, move them along their lifecycle, see their outcomes."""
+"""The recommendations pages: propose the next steps, move them along their lifecycle, and see each one's
+outcome (verdict, interval, and a chart of the group against its comparison, week by week)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -9,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from advisor.access import Permission, Principal
 from advisor.errors import InvalidTransition
-from advisor.models import RecommendationStatus
-from advisor.outcomes import describe_outcome
+from advisor.models import MetricOutcome, RecommendationStatus, TrackedRecommendation
+from advisor.outcomes import describe_outcome, verdict_words
 from advisor.recommendation_store import OPEN_STATUSES
 from web.dependencies import AdvisorDep, TemplatesDep
 from web.security import require
@@ -34,6 +36,48 @@ FORWARD: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def outcome_chart(recommendation: TrackedRecommendation, outcome: MetricOutcome) -> dict[str, object]:
+    """What the chart of one outcome draws (static/outcome_chart.js): the weeks, the scoped group (or the
+    organisation) and its comparison, and the weeks the step started and ended in."""
+    weeks = [point.week for point in outcome.series]
+
+    def week_of(day: date | None) -> str | None:
+        """The chart's week holding `day`."""
+        found = [week for week in weeks if day is not None and week <= day]
+        return found[-1].isoformat() if found else None
+
+    if outcome.scope:
+        (dimension, group), *_ = outcome.scope.items()
+        together = f"other {dimension}s together ({len(outcome.comparison)})"
+        label, compared = group, outcome.comparison[0] if len(outcome.comparison) == 1 else together
+    else:
+        label, compared = "Organisation", "what its history predicted"
+    if outcome.method == "interrupted_time_series" and outcome.scope:
+        compared = "what its history predicted"
+    return {
+        "id": f"{recommendation.id}-{outcome.metric_id}",
+        "name": f"{outcome.metric_id} {outcome.name}",
+        "unit": outcome.unit,
+        "labels": [week.isoformat() for week in weeks],
+        "group": [point.group for point in outcome.series],
+        "comparison": [point.comparison for point in outcome.series],
+        "groupLabel": label,
+        "comparisonLabel": compared,
+        "start": week_of(outcome.step_start),
+        "end": week_of(outcome.step_end) if outcome.step_end else None,
+    }
+
+
+def outcome_charts(recommendations: list[TrackedRecommendation]) -> dict[str, dict[str, object]]:
+    charts = {}
+    for rec in recommendations:
+        for outcome in rec.outcomes:
+            if outcome.series:
+                chart = outcome_chart(rec, outcome)
+                charts[str(chart["id"])] = chart
+    return charts
+
+
 def _page(
     request: Request, advisor: AdvisorDep, templates: TemplatesDep, error: str | None = None
 ) -> Response:
@@ -54,6 +98,8 @@ def _page(
         "groups": GROUPS,
         "transitions": FORWARD,
         "describe_outcome": describe_outcome,
+        "verdict_words": verdict_words,
+        "charts": outcome_charts(tracked),
         "error": error,
     }
     return templates.TemplateResponse(
@@ -68,6 +114,26 @@ def _page(
 )
 def recommendations_page(request: Request, advisor: AdvisorDep, templates: TemplatesDep) -> Response:
     return _page(request, advisor, templates)
+
+
+@router.get(
+    "/recommendations/{recommendation_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(Permission.VIEW_RECOMMENDATIONS))],
+)
+def recommendation_page(
+    recommendation_id: str, request: Request, advisor: AdvisorDep, templates: TemplatesDep
+) -> Response:
+    """One recommendation: what it asked, where it stands, and its measured outcome with the chart."""
+    rec = advisor.recommendations.get(recommendation_id)
+    context = {
+        "rec": rec,
+        "describe_outcome": describe_outcome,
+        "verdict_words": verdict_words,
+        "charts": outcome_charts([rec]),
+        "transitions": FORWARD,
+    }
+    return templates.TemplateResponse(request, "recommendation.html", context)
 
 
 @router.post("/recommendations/propose")
