@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    func,
     insert,
     select,
     text,
@@ -245,9 +246,8 @@ class RecommendationStore:
         moment = at or datetime.now(UTC)
         with self._session() as session:
             row = self._row(session, recommendation_id)
-            last = row.changes[-1].at if row.changes else row.created_at
             was = row.status
-            _check(was, to_status, reason, moment, _utc(last))
+            _check(was, to_status, reason, moment, None)
             moved = session.execute(
                 update(RecommendationRow)
                 .where(RecommendationRow.id == recommendation_id, RecommendationRow.status == was)
@@ -258,6 +258,12 @@ class RecommendationStore:
                 now = session.scalar(select(RecommendationRow.status).where(RecommendationRow.id == row.id))
                 _check(str(now), to_status, reason, moment, None)
                 raise InvalidTransition(f"the recommendation changed to {now} meanwhile; try again")
+            # read only now, holding the row: a change committed since the row was read is judged above by its
+            # status ("cannot become ..."), never as a time out of order; an error here undoes the update
+            last = session.scalar(
+                select(func.max(StatusChangeRow.at)).where(StatusChangeRow.recommendation_id == row.id)
+            )
+            _check(was, to_status, reason, moment, _utc(last or row.created_at))
             session.add(
                 StatusChangeRow(
                     recommendation_id=recommendation_id,
