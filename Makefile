@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?= data/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint typecheck bench clean
+.PHONY: install run test test-slow test-all lint typecheck bench clean
 
 install: $(INSTALLED)
 
@@ -30,12 +30,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Lint, types and every test not marked slow: the everyday check, under 15 minutes on two cores.
 test: install lint typecheck
-	$(BIN)/python -m pytest
-
-# The same checks without the tests marked slow (the loops over many generated organisations and real logs).
-test-fast: install lint typecheck
 	$(BIN)/python -m pytest -m "not slow"
+
+# The tests marked slow: loops over many generated organisations and real logs, fault injection, load, several
+# workers, Spark. `.ci/run` runs them after `make test`.
+test-slow: install
+	$(BIN)/python -m pytest -m slow
+
+test-all: test test-slow
 
 clean:
 	rm -rf $(VENV) var data .pytest_cache .mypy_cache .ruff_cache

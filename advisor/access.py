@@ -45,6 +45,8 @@ class Principal:
     role: Role
     #: True in local single-user mode (no user exists yet): the app then only listens on loopback.
     local: bool = False
+    #: The team whose figures are theirs (a manager's home shows its weak metrics), when one is set.
+    team: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from advisor.app_secrets import shared_secret
 from advisor.article_store import ArticleStore
 from advisor.articles import KnowledgeLoop
 from advisor.conversation_store import ConversationStore
-from advisor.database import SECRET_KEY_FILE, load_or_create_secret, state_folder
+from advisor.database import SECRET_KEY_FILE, state_folder
 from advisor.llm import LangChainPhraser, Phraser, build_chat_model
 from advisor.recommendation_store import RecommendationStore
 from advisor.schema import upgrade_once
@@ -76,10 +77,11 @@ def build_users(settings: Settings) -> UserStore:
 
 
 def signing_secret(settings: Settings) -> str:
-    """The key that signs cookies: the setting, else a random one kept beside the application database."""
+    """The key that signs cookies: the setting, else one made once and kept in the application database, so
+    that every worker and machine signs alike (an older version's `secret_key` file beside it is adopted)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
-    return load_or_create_secret(state_folder(settings.database_url) / SECRET_KEY_FILE)
+    return shared_secret(settings.database_url, adopt=state_folder(settings.database_url) / SECRET_KEY_FILE)
 
 
 def _phraser(settings: Settings) -> Phraser | None:

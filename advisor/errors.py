@@ -35,3 +35,8 @@ class UserNotFound(AdvisorError):
 
 class UnknownPractice(AdvisorError):
     """No practice of the library has that id."""
+
+
+class InvalidPlan(InvalidTransition):
+    """A change to a step's plan that cannot be made (unknown owner, a date before the data allows, a closed
+    step, an unknown task)."""

@@ -262,8 +262,35 @@ class MetricOutcome(BaseModel):
         return change < 0 if self.direction == "lower" else change > 0
 
 
+class ChecklistItem(BaseModel):
+    """One task of a step's plan, made from the practice's steps; ticked by someone at some time."""
+
+    id: int
+    position: int
+    text: str
+    done: bool = False
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+
+class PlanComment(BaseModel):
+    id: int
+    author: str
+    at: datetime
+    text: str
+
+
+class PlanChange(BaseModel):
+    """One change to a step's plan (owner, due or review date, a task ticked, a comment): who, when, what."""
+
+    actor: str
+    at: datetime
+    what: str
+
+
 class TrackedRecommendation(Recommendation):
-    """A recommendation as stored: its id, where it stands, its history and, once done, its outcome."""
+    """A recommendation as stored: its id, where it stands, its plan (owner, due date, checklist, comments,
+    review date), its history and, once done, its outcome."""
 
     id: str
     organisation: str
@@ -274,6 +301,69 @@ class TrackedRecommendation(Recommendation):
     updated_at: datetime
     history: list[StatusChange] = Field(default_factory=list)
     outcomes: list[MetricOutcome] = Field(default_factory=list)
+    owner: str | None = None
+    due: date | None = None
+    #: The day the outcome is measurable from (the chosen review date, never earlier than the data allows).
+    review_on: date | None = None
+    #: Whether someone chose `review_on` (else it is the earliest day the outcome can be judged).
+    review_chosen: bool = False
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    comments: list[PlanComment] = Field(default_factory=list)
+    plan_history: list[PlanChange] = Field(default_factory=list)
+
+    @property
+    def tasks_done(self) -> int:
+        return sum(item.done for item in self.checklist)
+
+    @property
+    def tasks_total(self) -> int:
+        return len(self.checklist)
+
+    def is_overdue(self, today: date) -> bool:
+        """Still open after its due date."""
+        return (
+            self.status in {"proposed", "accepted", "in_progress"}
+            and self.due is not None
+            and self.due < today
+        )
+
+    def changes(self) -> list[PlanChange]:
+        """Every change, status and plan together, oldest first."""
+        moves = [
+            PlanChange(
+                actor=change.actor,
+                at=change.at,
+                what=change.to_status.replace("_", " ") + (f" ({change.reason})" if change.reason else ""),
+            )
+            for change in self.history
+        ]
+        return sorted([*moves, *self.plan_history], key=lambda change: change.at)
+
+
+class ChosenStep(BaseModel):
+    """A next step someone chose to propose, for the whole organisation (scope None) or one group."""
+
+    practice_id: str
+    scope: dict[str, str] | None = None
+
+
+class ScopeChoice(BaseModel):
+    """Where a step can start: `key` is "" (everyone) or "team=Billing Desk"; `label` says it in words."""
+
+    key: str
+    label: str
+    scope: dict[str, str] | None = None
+    #: The share of the diagnosed change this group holds (0-1), when it is one.
+    share: float | None = None
+
+
+class ProposeOption(BaseModel):
+    """A current next step with the places it could start (its diagnosis's segments)."""
+
+    step: Recommendation
+    scopes: list[ScopeChoice] = Field(default_factory=list)
+    #: The key of the suggested scope (the segment driving the weakness, else "").
+    suggested: str = ""
 
 
 class PriorSolution(BaseModel):

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from advisor.models import MetricOutcome, StatusChange, TrackedRecommendation
 from advisor.outcome_measuring import COMPARISON_WEEKS, SeriesFor, Step, judge_metric, scope_of
+from advisor.outcome_reading import direction_words
 from knowledge.models import Document
 from metrics.aggregation import Stats, headline
 from metrics.definitions import METRICS_BY_ID
@@ -186,6 +187,10 @@ def describe_outcome(outcome: MetricOutcome) -> str:
             "no better, no worse" if outcome.change == 0 else ("better" if outcome.improved else "worse")
         )
         return f"{plain}, {judgement} {windows}"
+    if (moved := direction_words(outcome)) is not None:
+        # the plain change said as better or worse by the metric's direction ("fell from 5.14 to 5.07" alone
+        # leaves the reader to know that a higher effort score is the good side)
+        plain += f", {moved}"
     return f"{plain} {windows}; {verdict_words(outcome)}"
 
 
@@ -205,7 +210,7 @@ def verdict_words(outcome: MetricOutcome) -> str:
         else "the rest of the organisation"
     )
     if outcome.verdict == "no_clear_change":
-        text = f"no clear change against {against}: {measured}"
+        text = f"no clear change against {against}: {measured}, inside the noise"
     else:
         assert outcome.estimate is not None and outcome.low is not None and outcome.high is not None
         # the size of the gain (or loss) and its interval, as positive numbers

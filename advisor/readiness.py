@@ -55,13 +55,28 @@ class Readiness:
         self._lock = threading.Lock()
         self._busy = threading.Event()
         self._warm = False
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> threading.Thread:
         """Warm up in a daemon thread: the index, the model, the default scorecard (then its drill-downs)."""
         self._busy.set()
         thread = threading.Thread(target=self._warm_up, name="warm-up", daemon=True)
         thread.start()
+        self._threads.append(thread)
         return thread
+
+    def stop(self, timeout_s: float) -> bool:
+        """Wait (at most `timeout_s` in all) for the warm-up and checks to finish, so that shutting down never
+        ends the interpreter while one of them is inside DuckDB; True when none is left running."""
+        deadline = self._clock() + timeout_s
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - self._clock()))
+        running = [thread.name for thread in threads if thread.is_alive()]
+        if running:
+            log.warning("shutting down while %s still run", ", ".join(running))
+        return not running
 
     def report(self) -> ReadinessReport:
         """The latest findings; after the warm-up, a stale scorecard check is started in the background."""
@@ -69,7 +84,9 @@ class Readiness:
             due = self._warm and self._clock() - self._last_check >= self.recheck_seconds
             if due and not self._busy.is_set():
                 self._busy.set()
-                threading.Thread(target=self._recheck, name="readiness-check", daemon=True).start()
+                check = threading.Thread(target=self._recheck, name="readiness-check", daemon=True)
+                check.start()
+                self._threads = [thread for thread in self._threads if thread.is_alive()] + [check]
             checks = dict(self._checks)
             ready = all(value == OK for value in checks.values())
             return ReadinessReport(

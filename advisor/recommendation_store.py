@@ -1,7 +1,9 @@
 """Stored recommendations and their lifecycle (SQLAlchemy; a SQLite file by default, any database URL by setting).
 
 proposed -> accepted -> in_progress -> done, and any open one -> dismissed (with a reason). Every change is
-kept with who made it and when; a done recommendation keeps its measured outcome.
+kept with who made it and when; a done recommendation keeps its measured outcome. Each step has a plan (owner,
+due and review dates on its row; checklist, comments and plan changes in advisor.plan_tables, changed through
+advisor.plan_store).
 """
 
 from __future__ import annotations
@@ -10,30 +12,21 @@ import builtins
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
     delete,
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Session
 
-from advisor.database import Base, open_database, transaction
+from advisor.database import open_database, transaction
 from advisor.errors import InvalidTransition, RecommendationNotFound
 from advisor.models import (
     MetricOutcome,
@@ -42,7 +35,21 @@ from advisor.models import (
     StatusChange,
     TrackedRecommendation,
 )
+from advisor.plan_rules import checklist_items, scope_key
+from advisor.plan_tables import TaskRow
+from advisor.recommendation_tables import (
+    LOAD_ALL,
+    OPEN_ONLY,
+    IndexOutboxRow,
+    OutcomeRow,
+    RecommendationRow,
+    StatusChangeRow,
+    tracked,
+    utc,
+)
 from metrics.models import Period
+
+__all__ = ["OPEN_ONLY", "OPEN_STATUSES", "TRANSITIONS", "RecommendationRow", "RecommendationStore"]
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"accepted", "dismissed"}),
@@ -52,78 +59,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "dismissed": frozenset(),
 }
 OPEN_STATUSES: frozenset[str] = frozenset({"proposed", "accepted", "in_progress"})
-#: The rows the partial unique index covers: one open recommendation per organisation and practice.
-OPEN_ONLY = text("status IN ('proposed', 'accepted', 'in_progress')")
-
-
-class RecommendationRow(Base):
-    __tablename__ = "recommendations"
-    __table_args__ = (
-        Index(
-            "uq_recommendations_open_practice",
-            "organisation",
-            "practice_id",
-            unique=True,
-            sqlite_where=OPEN_ONLY,
-            postgresql_where=OPEN_ONLY,
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    organisation: Mapped[str] = mapped_column(String(200), index=True)
-    practice_id: Mapped[str] = mapped_column(String(200), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    #: The recommendation as it was proposed (title, why, targets, metric values, sources, steps...).
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
-    changes: Mapped[list[StatusChangeRow]] = relationship(
-        back_populates="recommendation", order_by="StatusChangeRow.id", cascade="all, delete-orphan"
-    )
-    outcomes: Mapped[list[OutcomeRow]] = relationship(
-        back_populates="recommendation", order_by="OutcomeRow.id", cascade="all, delete-orphan"
-    )
-
-
-class StatusChangeRow(Base):
-    __tablename__ = "recommendation_changes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recommendation: Mapped[RecommendationRow] = relationship(back_populates="changes")
-
-
-class OutcomeRow(Base):
-    __tablename__ = "recommendation_outcomes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
-    metric_id: Mapped[str] = mapped_column(String(20))
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
-    recommendation: Mapped[RecommendationRow] = relationship(back_populates="outcomes")
-
-
-class IndexOutboxRow(Base):
-    """A done recommendation's solution document, queued for the knowledge index in the transaction that
-    made it done; removed once written there (the outbox: a crash in between is repaired at the next start)."""
-
-    __tablename__ = "index_outbox"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    recommendation_id: Mapped[str] = mapped_column(ForeignKey("recommendations.id"), index=True)
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class RecommendationStore:
@@ -150,20 +85,23 @@ class RecommendationStore:
         actor: str = "advisor",
         at: datetime | None = None,
     ) -> list[TrackedRecommendation]:
-        """Store new recommendations; one still open for the same practice is kept, not duplicated (also when
-        two processes propose it at the same moment: the database's unique index settles it)."""
+        """Store new recommendations, each with its checklist made from the practice's steps; one still open
+        for the same practice and scope is kept, not duplicated (also when two processes propose it at the
+        same moment: the database's unique index settles it)."""
         moment = at or datetime.now(UTC)
         with self._session() as session:
-            open_practices = set(
-                session.scalars(
-                    select(RecommendationRow.practice_id).where(
+            open_steps = {
+                (practice, key)
+                for practice, key in session.execute(
+                    select(RecommendationRow.practice_id, RecommendationRow.scope_key).where(
                         RecommendationRow.organisation == organisation,
                         RecommendationRow.status.in_(OPEN_STATUSES),
                     )
                 )
-            )
+            }
             for recommendation in recommendations:
-                if recommendation.practice_id in open_practices:
+                key = (recommendation.practice_id, scope_key(recommendation.scope))
+                if key in open_steps:
                     continue
                 new_id = uuid.uuid4().hex
                 values = {
@@ -176,6 +114,7 @@ class RecommendationStore:
                     "created_at": moment,
                     "updated_at": moment,
                     "content": recommendation.model_dump(mode="json"),
+                    "scope_key": key[1],
                 }
                 if _insert_unless_open(session, values):
                     session.add(
@@ -187,8 +126,16 @@ class RecommendationStore:
                             at=moment,
                         )
                     )
-                open_practices.add(recommendation.practice_id)
+                    session.add_all(
+                        TaskRow(recommendation_id=new_id, position=position, text=text, done=False)
+                        for position, text in enumerate(checklist_items(recommendation.steps), start=1)
+                    )
+                open_steps.add(key)
         return self.list(organisation=organisation, statuses=OPEN_STATUSES)
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One transaction on the store's database (advisor.plan_store changes plans in it)."""
+        return self._session()
 
     def list(
         self, *, organisation: str | None = None, statuses: frozenset[str] | None = None
@@ -196,18 +143,18 @@ class RecommendationStore:
         with self._session() as session:
             query = (
                 select(RecommendationRow)
-                .options(selectinload(RecommendationRow.changes), selectinload(RecommendationRow.outcomes))
+                .options(*LOAD_ALL)
                 .order_by(RecommendationRow.created_at, RecommendationRow.id)
             )
             if organisation is not None:
                 query = query.where(RecommendationRow.organisation == organisation)
             if statuses is not None:
                 query = query.where(RecommendationRow.status.in_(statuses))
-            return [_tracked(row) for row in session.scalars(query)]
+            return [tracked(row) for row in session.scalars(query)]
 
     def get(self, recommendation_id: str) -> TrackedRecommendation:
         with self._session() as session:
-            return _tracked(self._row(session, recommendation_id))
+            return tracked(self._row(session, recommendation_id))
 
     def preview(
         self,
@@ -263,7 +210,7 @@ class RecommendationStore:
             last = session.scalar(
                 select(func.max(StatusChangeRow.at)).where(StatusChangeRow.recommendation_id == row.id)
             )
-            _check(was, to_status, reason, moment, _utc(last or row.created_at))
+            _check(was, to_status, reason, moment, utc(last or row.created_at))
             session.add(
                 StatusChangeRow(
                     recommendation_id=recommendation_id,
@@ -280,7 +227,7 @@ class RecommendationStore:
                 session.add(IndexOutboxRow(recommendation_id=recommendation_id, queued_at=moment))
             session.flush()
             session.expire(row)
-            return _tracked(row)
+            return tracked(row)
 
     def record_outcomes(
         self, recommendation_id: str, outcomes: Sequence[MetricOutcome], *, queue_indexing: bool = False
@@ -295,7 +242,7 @@ class RecommendationStore:
                 session.add(IndexOutboxRow(recommendation_id=recommendation_id, queued_at=datetime.now(UTC)))
             session.flush()
             session.expire(row)
-            return _tracked(row)
+            return tracked(row)
 
     # -- the index outbox ---------------------------------------------------------------------------------
     def pending_indexing(self) -> builtins.list[tuple[int, TrackedRecommendation]]:
@@ -307,7 +254,7 @@ class RecommendationStore:
                 .join(RecommendationRow, RecommendationRow.id == IndexOutboxRow.recommendation_id)
                 .order_by(IndexOutboxRow.id)
             ).all()
-            return [(entry, _tracked(row)) for entry, row in found]
+            return [(entry, tracked(row)) for entry, row in found]
 
     def indexed(self, entries: Sequence[int]) -> None:
         """Take written entries off the index queue."""
@@ -361,29 +308,3 @@ def _insert_unless_open(session: Session, values: dict[str, Any]) -> bool:
     with session.no_autoflush:
         inserted = session.execute(statement.returning(RecommendationRow.id)).scalar_one_or_none()
     return inserted is not None
-
-
-def _tracked(row: RecommendationRow) -> TrackedRecommendation:
-    return TrackedRecommendation.model_validate(
-        {
-            **row.content,
-            "id": row.id,
-            "organisation": row.organisation,
-            "period_start": row.period_start,
-            "period_end": row.period_end,
-            "status": row.status,
-            "created_at": _utc(row.created_at),
-            "updated_at": _utc(row.updated_at),
-            "history": [
-                StatusChange(
-                    from_status=change.from_status,  # type: ignore[arg-type]
-                    to_status=change.to_status,  # type: ignore[arg-type]
-                    actor=change.actor,
-                    reason=change.reason,
-                    at=_utc(change.at),
-                )
-                for change in row.changes
-            ],
-            "outcomes": [MetricOutcome.model_validate(outcome.content) for outcome in row.outcomes],
-        }
-    )

@@ -33,7 +33,13 @@ TABLE_MODULES = (
     "advisor.users",
     "advisor.conversation_store",
     "advisor.recommendation_store",
+    "advisor.recommendation_tables",
+    "advisor.plan_tables",
     "advisor.article_tables",
+    "advisor.digest_store",
+    "advisor.job_store",
+    "advisor.rate_limit_store",
+    "advisor.app_secrets",
 )
 #: The first revision: the tables as `create_all` made them before migrations.
 BASELINE = "0001"

@@ -19,10 +19,12 @@ from advisor.models import (
     AnswerFeedback,
     ChatAnswer,
     ChatTurn,
+    ChosenStep,
     ConversationSummary,
     DiagnosisReport,
     MeasurementGap,
     MetricOutcome,
+    ProposeOption,
     Recommendation,
     RecommendationStatus,
     TrackedRecommendation,
@@ -34,6 +36,8 @@ from advisor.outcomes import (
     solution_document,
     touched_groups,
 )
+from advisor.plan_proposing import choose_steps, propose_options, step_diagnoses
+from advisor.plan_store import PlanStore
 from advisor.ranking import measurement_gaps, rank_next_steps
 from advisor.recommendation_store import RecommendationStore
 from advisor.scoping import first_weak_target, scope_next_steps
@@ -64,6 +68,8 @@ from metrics.store import OrganisationStore, open_store
 LOCAL_USER = "local user"
 #: Cited documents whose reuse count goes up when an answer citing them is marked helpful.
 REUSABLE_KINDS = frozenset({"article", "solution", "document", "case"})
+#: The ranked next steps one may choose from when proposing (the pages show the first five).
+CHOOSABLE_STEPS = 10
 #: Scorecards kept in memory (each period or drill-down asked for is computed once).
 MAX_CACHED_SCORECARDS = 64
 
@@ -88,6 +94,8 @@ class Advisor:
         self.date_window = date_window
         self.index = index
         self.recommendations = recommendations
+        #: Each recommendation's plan: owner, due and review dates, checklist, comments.
+        self.plans = PlanStore(recommendations)
         self.practices = {practice.id: practice for practice in practices}
         self.min_group_size = min_group_size
         self._stores: dict[Path, OrganisationStore] = {}
@@ -307,6 +315,35 @@ class Advisor:
         return self.recommendations.propose(
             self.next_steps(period), organisation=self.organisation(), period=used, actor=actor, at=at
         )
+
+    def propose_options(
+        self, period: Period | None = None, *, limit: int = 5, steps: Sequence[Recommendation] | None = None
+    ) -> list[ProposeOption]:
+        """The current next steps (or `steps`, already ranked for `period`), each with the groups its
+        diagnosis offers to start with."""
+        steps = self.next_steps(period, limit=limit) if steps is None else steps
+        return propose_options(steps, self._step_diagnoses(steps, period))
+
+    def propose_steps(
+        self,
+        chosen: Sequence[ChosenStep],
+        period: Period | None = None,
+        *,
+        actor: str = "advisor",
+        at: datetime | None = None,
+    ) -> list[TrackedRecommendation]:
+        """Store the chosen next steps (one or several, each for everyone or one group) as proposals."""
+        scorecard = self.scorecard(period)
+        used = Period(scorecard.period.start, scorecard.period.end)
+        steps = self.next_steps(period, limit=CHOOSABLE_STEPS)
+        picked = choose_steps(steps, chosen, self._step_diagnoses(steps, period))
+        return self.recommendations.propose(
+            picked, organisation=self.organisation(), period=used, actor=actor, at=at
+        )
+
+    def _step_diagnoses(self, steps: Sequence[Recommendation], period: Period | None) -> dict[str, Diagnosis]:
+        statuses = {metric.id: metric.status for metric in self.scorecard(period).all_metrics()}
+        return step_diagnoses(steps, statuses, lambda ids: self._diagnoses(ids, period, None, None))
 
     def move_recommendation(
         self,

@@ -61,6 +61,38 @@ class Settings(BaseSettings):
         description="threads serving blocking requests (pages, search, chat); more than a few per core only "
         "adds contention (measured with benchmarks/load.py: 10 beat the default 40 on 2 cores)",
     )
+    shutdown_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="on shutdown, how long to wait for a warm-up still computing scorecards before exiting",
+    )
+    # -- several workers (issue 16) ------------------------------------------------------------------------
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="worker processes of `advisor serve` (uvicorn); with more than one, jobs, the sign-in "
+        "throttle and the signing key are shared through the application database",
+    )
+    jobs_dir: Path | None = Field(
+        None,
+        description="where uploads wait for their import and each job keeps its rejects.csv; shared by every "
+        "worker (on shared storage for several machines, like the data folder); unset: `jobs` beside the "
+        "SQLite database (or under var/)",
+    )
+    job_lease_seconds: float = Field(
+        60,
+        ge=1,
+        description="a running import or rebuild whose worker has not said it is alive for this long is "
+        "failed (its worker was killed), which lets the next one start",
+    )
+    throttle_storage_url: str | None = Field(
+        None,
+        description="where sign-in failures are counted (a `limits` storage URI): memory:// for one process, "
+        "redis://host:6379 or memcached://host:11211 when you run one (install `redis` or `pymemcache`); "
+        "unset: the application database, shared by every worker",
+    )
+    # -- end of several workers ----------------------------------------------------------------------------
     trusted_proxies: str = Field(
         "",
         description="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
@@ -68,6 +100,20 @@ class Settings(BaseSettings):
         "is the client (sign-in throttling and local mode key on it)",
     )
     min_group_size: int = Field(5, ge=1, description="smallest group shown in a drill-down or metric")
+    # -- metrics engine (issue 16 §2, docs/engines.md) ------------------------------------------------------
+    metrics_engine: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="what computes the scorecard: DuckDB embedded, or Apache Spark (extra `spark`, Java 17+)",
+    )
+    spark_master: str = Field(
+        "local[2]",
+        description="the Spark master URL: local[N] in this process, spark://host:7077, yarn, k8s://...",
+    )
+    spark_data_uri: str | None = Field(
+        None,
+        description="where Spark reads the canonical Parquet tables (hdfs://, s3a://, a shared folder); "
+        "unset: the data folder (CSV tables are checked and staged as Parquet first)",
+    )
     # -- knowledge index (issue 4) ----------------------------------------------------------------------
     chroma_url: str | None = Field(
         None,

@@ -28,6 +28,7 @@ from advisor.errors import InvalidUser, UserConflict, UserNotFound
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 MAX_TOKEN_NAME_LENGTH = 100
+MAX_TEAM_LENGTH = 200
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 #: Personal API tokens start with this, so that a leaked one is easy to recognise (and to scan for).
 TOKEN_PREFIX = "ocmf_"  # noqa: S105 - a prefix, not a secret
@@ -44,6 +45,7 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    team: Mapped[str | None] = mapped_column(String(MAX_TEAM_LENGTH), nullable=True)
 
 
 class SessionRow(Base):
@@ -74,6 +76,8 @@ class User:
     role: Role
     created_at: datetime
     disabled: bool
+    #: The team they work in (as the support data names it), or None.
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,9 @@ class UserStore:
                 self._has_users = session.scalar(select(UserRow.id).limit(1)) is not None
         return self._has_users
 
-    def create_user(self, username: str, role: str, password: str, *, at: datetime | None = None) -> User:
+    def create_user(
+        self, username: str, role: str, password: str, *, at: datetime | None = None, team: str | None = None
+    ) -> User:
         name = _valid_username(username)
         checked_role = _valid_role(role)
         password_hash = self._hasher.hash(_valid_password(password))
@@ -132,6 +138,7 @@ class UserStore:
                 password_hash=password_hash,
                 created_at=at or datetime.now(UTC),
                 disabled=False,
+                team=_valid_team(team),
             )
             session.add(row)
             session.flush()
@@ -194,6 +201,13 @@ class UserStore:
             row.role = checked_role
             return _user(row)
 
+    def set_team(self, username: str, team: str | None) -> User:
+        """Set (or, with None or blank, clear) the team whose figures are the user's; sessions see it at once."""
+        with self._session() as session:
+            row = self._row(session, username)
+            row.team = _valid_team(team)
+            return _user(row)
+
     def set_disabled(self, username: str, disabled: bool) -> User:
         """Disable (all sessions end, API tokens are revoked: enabling again does not revive them) or enable
         a user."""
@@ -243,7 +257,7 @@ class UserStore:
         moment = at or datetime.now(UTC)
         with self._session() as session:
             found = session.execute(
-                select(UserRow.username, UserRow.role, UserRow.disabled, SessionRow.expires_at)
+                select(UserRow.username, UserRow.role, UserRow.disabled, UserRow.team, SessionRow.expires_at)
                 .join(SessionRow, SessionRow.user_id == UserRow.id)
                 .where(SessionRow.token_hash == _digest(token))
             ).first()
@@ -256,7 +270,7 @@ class UserStore:
                 what="an expired session",
             )
             return None
-        return Principal(username=found.username, role=_valid_role(found.role))
+        return Principal(username=found.username, role=_valid_role(found.role), team=found.team)
 
     def end_session(self, token: str) -> None:
         with self._session() as session:
@@ -305,7 +319,14 @@ class UserStore:
         moment = at or datetime.now(UTC)
         with self._session() as session:
             found = session.execute(
-                select(UserRow.username, UserRow.role, UserRow.disabled, TokenRow.id, TokenRow.last_used_at)
+                select(
+                    UserRow.username,
+                    UserRow.role,
+                    UserRow.disabled,
+                    UserRow.team,
+                    TokenRow.id,
+                    TokenRow.last_used_at,
+                )
                 .join(TokenRow, TokenRow.user_id == UserRow.id)
                 .where(TokenRow.token_hash == _digest(secret))
             ).first()
@@ -313,7 +334,7 @@ class UserStore:
             return None
         if found.last_used_at is None or moment - _utc(found.last_used_at) >= LAST_USED_RESOLUTION:
             self._note_use(found.id, moment)
-        return Principal(username=found.username, role=_valid_role(found.role))
+        return Principal(username=found.username, role=_valid_role(found.role), team=found.team)
 
     def _note_use(self, token_id: str, moment: datetime) -> None:
         """Write a token's "last used" time: at most once a minute per token and process, waiting at most a
@@ -360,6 +381,13 @@ def _valid_role(role: str) -> Role:
     raise InvalidUser(f"{role!r} is not a role; choose one of {', '.join(ROLES)}")
 
 
+def _valid_team(team: str | None) -> str | None:
+    name = " ".join((team or "").split())
+    if len(name) > MAX_TEAM_LENGTH:
+        raise InvalidUser(f"the team name is too long: use at most {MAX_TEAM_LENGTH} characters")
+    return name or None
+
+
 def _valid_password(password: str) -> str:
     if not password.strip():
         raise InvalidUser("the password is empty")
@@ -389,6 +417,7 @@ def _user(row: UserRow) -> User:
         role=_valid_role(row.role),
         created_at=_utc(row.created_at),
         disabled=row.disabled,
+        team=row.team,
     )
 
 

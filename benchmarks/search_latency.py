@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/search_latency.py [--data DIR] [--index-dir DIR] [--database FILE]
         [--repeats N] [--out FILE]
+    .venv/bin/python benchmarks/search_latency.py --sizes 1000,10000,100000 [--queries N] [--out FILE]
 
 Opens (and, when empty, builds) the knowledge index of the organisation in --data (default: the medium
 seed-42 demo, generated when missing) through `build_advisor`, opens it as the app does, then searches, one query at a time with k = 10
@@ -9,6 +10,15 @@ as the knowledge page does, every question of tests/knowledge/data (the 30 pract
 demo-case questions and the 52 relevance questions) once with the model embedding each query, then
 --repeats times with the query vectors remembered (the index's own work). Reports p50/p95 in milliseconds, and for the demo-case questions how many distinct solutions (distinct resolution
 notes of the demo's templates, `metrics.demo.resolutions.PROBLEMS`) the top 10 holds. Prints JSON.
+
+With --sizes, the lean query path at scale instead (issue 18 §3): for each size an index of that many case
+notes written the way agents vary the demo's notes (knowledge_corpus.synthetic_cases: lead-ins, closings,
+product names, ticket numbers, a share logged verbatim again, which become copies), built once and kept
+under the work folder, then k = 5 hybrid searches of the demo-case and practice questions, one at a time:
+p50/p95 with the query embedded by the model, and without it (vectors remembered). The real model embeds
+a sample of the distinct notes; every other note gets the vector of its nearest sampled template plus
+small noise (benchmarks/index.py does the same), which keeps the HNSW graph realistic without an hour
+of CPU. The goals are printed beside the figures.
 """
 
 from __future__ import annotations
@@ -16,11 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from knowledge.embeddings import SentenceTransformerEmbedder, packaged_model_path  # noqa: E402
+from knowledge.embeddings import (  # noqa: E402
+    Embedder,
+    SentenceTransformerEmbedder,
+    packaged_model_path,
+)
 from knowledge.feedback import ReuseCounts  # noqa: E402
 from knowledge.index import KnowledgeIndex  # noqa: E402
 from knowledge.keyword import KeywordIndex  # noqa: E402
@@ -52,7 +68,7 @@ class RememberingEmbedder:
     """The model, remembering each query's vector: repeats time the search without the model, whose CPU time
     dominates and varies most when other work shares the cores."""
 
-    def __init__(self, model: SentenceTransformerEmbedder) -> None:
+    def __init__(self, model: Embedder) -> None:
         self.model = model
         self.name = model.name
         self.memo: dict[str, list[float]] = {}
@@ -73,6 +89,76 @@ def percentiles(milliseconds: list[float]) -> dict[str, float]:
     }
 
 
+#: Issue 18's goals for the lean query path, printed beside the figures.
+GOALS = {"hybrid_k5_p50_ms": {"10000": "< 30", "100000": "< 60"}}
+
+
+def open_synthetic(size: int, work: Path, model: Embedder) -> tuple[KnowledgeIndex, float | None]:
+    """The index of `size` synthetic case notes in `work`, built the first time (seconds, else None)."""
+    from benchmarks.case_corpus import CorpusEmbedder, synthetic_cases
+
+    folder = work / f"synthetic-{size}"
+    built = (folder / "built").is_file()
+    if not built:
+        shutil.rmtree(folder, ignore_errors=True)
+    corpus = None if built else synthetic_cases(size)
+    embedder: Embedder = model if corpus is None else CorpusEmbedder(model, corpus)
+    index = KnowledgeIndex(
+        embedder,
+        ChromaVectorStore.persistent(folder),
+        KeywordIndex(folder / "keyword"),
+        ReuseCounts(f"sqlite:///{folder / 'state.db'}"),
+    )
+    if corpus is None:
+        return index, None
+    started = time.perf_counter()
+    report = index.build(corpus.documents, remove_missing_kinds=("case",))
+    seconds = time.perf_counter() - started
+    (folder / "built").write_text(f"{seconds:.1f}\n")
+    print(json.dumps({"built": size, "seconds": round(seconds, 1), **asdict(report)}), file=sys.stderr)
+    index.embedder = model
+    return index, round(seconds, 1)
+
+
+def measure_sizes(sizes: list[int], work: Path, queries: int) -> dict[str, Any]:
+    """k = 5 hybrid search latency at each size, with and without the query embedding."""
+    from benchmarks.index import make_embedder
+
+    model = make_embedder("onnx")
+    questions = [
+        question.query
+        for name in ("demo-cases-queries.jsonl", "practices-queries.jsonl")
+        for question in read_queries(DATA / name)
+    ][:queries]
+    results: dict[str, Any] = {}
+    for size in sizes:
+        index, build_seconds = open_synthetic(size, work, model)
+        remembering = RememberingEmbedder(model)
+        index.embedder = remembering
+        index.search("warm up the model and the stores", 5)
+        with_model: list[float] = []
+        without_model: list[float] = []
+        cpu: list[float] = []
+        for repeat in range(2):
+            for question in questions:
+                begun, used = time.perf_counter(), time.process_time()
+                index.search(question, 5)
+                (with_model if repeat == 0 else without_model).append((time.perf_counter() - begun) * 1000)
+                (cpu if repeat == 0 else []).append((time.process_time() - used) * 1000)
+        results[str(size)] = {
+            "passages": index.vectors.count(),
+            "build_seconds": build_seconds,
+            "hybrid_k5": percentiles(with_model),
+            "hybrid_k5_without_the_query_embedding": percentiles(without_model),
+            # CPU time of this process per search: what a busy machine's other work does not inflate
+            "hybrid_k5_cpu_ms": percentiles(cpu),
+            "goal_p50_ms": GOALS["hybrid_k5_p50_ms"].get(str(size)),
+            "load_average": [round(value, 2) for value in os.getloadavg()],
+        }
+        print(json.dumps({size: results[str(size)]}), file=sys.stderr)
+    return {"benchmark": "search_latency_sizes", "goals": GOALS, "sizes": results}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -83,7 +169,16 @@ def main() -> None:
     parser.add_argument("--database", type=Path, default=work / "state.db")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--sizes", help="comma-separated passage counts of synthetic case notes")
+    parser.add_argument("--queries", type=int, default=56, help="questions timed per size (--sizes)")
     args = parser.parse_args()
+    if args.sizes:
+        sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+        text = json.dumps(measure_sizes(sizes, work, args.queries), indent=2)
+        print(text)
+        if args.out:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        return
     if not (args.data / "tickets.csv").exists():
         generate_demo(args.data, end=date(2026, 12, 1), seed=42, size="medium")
     build_seconds = None

@@ -99,12 +99,16 @@ def group_near_duplicates(
     whose lead has the same kind and a cosine of at least `threshold` with it (unit vectors; a candidate
     without a vector stays on its own). Candidates after the `limit`-th group only join groups."""
     groups: list[Group] = []
-    leads: list[np.ndarray] = []  # the vectors of the groups that have one
+    # Every candidate's cosine with every other, in one product (a search has a few hundred candidates).
+    rows = {position: row for row, position in enumerate(i for i, v in enumerate(vectors) if v is not None)}
+    matrix = np.asarray([vectors[position] for position in rows], dtype=np.float32)
+    similarity = matrix @ matrix.T if rows else np.zeros((0, 0), dtype=np.float32)
+    leads: list[int] = []  # the matrix rows of the groups that have a vector
     owners: list[int] = []  # which group each of `leads` belongs to
-    for position, (kind, vector) in enumerate(zip(kinds, vectors, strict=True)):
-        mine = np.asarray(vector, dtype=np.float32) if vector is not None else None
+    for position, kind in enumerate(kinds):
+        mine = rows.get(position)
         if mine is not None and leads:
-            similar = np.stack(leads) @ mine
+            similar = similarity[mine, leads]
             match = next(
                 (
                     owners[row]

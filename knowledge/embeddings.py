@@ -99,7 +99,9 @@ class OnnxEmbedder:
         *,
         quantized: bool = False,
         batch_size: int = 32,
+        max_tokens: int = 4096,
         threads: int | None = None,
+        spinning: bool = False,
         fallback: Embedder | None = None,
     ) -> None:
         if not (model_path / "config.json").is_file():
@@ -109,7 +111,13 @@ class OnnxEmbedder:
         self.quantized = quantized
         self.name = _model_name(model_path) + ("-onnx-int8" if quantized else "")
         self.batch_size = batch_size
+        #: A batch holds at most `batch_size` texts and `max_tokens` tokens with its padding, so short
+        #: texts go in larger batches than long ones.
+        self.max_tokens = max_tokens
+        #: ONNX Runtime's threads per call (default: one per core).
         self.threads = threads
+        #: Whether idle ONNX Runtime threads spin (its default): a little faster on cores nothing else wants.
+        self.spinning = spinning
         self.fallback = fallback
         self._session: Any = None
         self._tokenizer: Any = None
@@ -141,11 +149,15 @@ class OnnxEmbedder:
         path = export_onnx(self.model_path, self.cache_dir, quantized=self.quantized)
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if self.threads:
-            options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = self.threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        # Idle worker threads sleep rather than spin: on a machine that also serves requests (or shares its
+        # cores) spinning burns the CPU the other thread of the same call needs (issue 18).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spinning else "0")
         tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=_max_length(self.model_path))
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (a token, not a secret)
+        # tokenizer.json pads every text to 128 tokens; batches are padded to their own longest text instead.
+        tokenizer.no_padding()
         self._tokenizer = tokenizer
         self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -156,18 +168,22 @@ class OnnxEmbedder:
         if session is None:
             assert self.fallback is not None
             return self.fallback.embed(texts)
-        # Similar lengths share a batch, so little compute goes to padding (as sentence-transformers does).
-        order = sorted(range(len(texts)), key=lambda number: -len(texts[number]))
+        # Tokenised once, unpadded; texts of similar token counts share a batch, padded to the batch's longest
+        # (not to the tokenizer's 128 or the model's 256), so little compute goes to padding.
+        encoded = tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
+        order = np.argsort(-lengths, kind="stable")
         vectors = np.empty((len(texts), 0), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            part = order[start : start + self.batch_size]
-            encoded = tokenizer.encode_batch([texts[number] for number in part])
-            ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
-            mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
-            types = np.asarray([e.type_ids for e in encoded], dtype=np.int64)
+        for part in _batches(order, lengths, self.batch_size, self.max_tokens):
+            width = int(lengths[part[0]])
+            ids = np.zeros((len(part), width), dtype=np.int64)
+            mask = np.zeros((len(part), width), dtype=np.int64)
+            for row, number in enumerate(part):
+                ids[row, : lengths[number]] = encoded[number].ids
+                mask[row, : lengths[number]] = 1
             with _RUNS.running():
                 hidden = session.run(
-                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
                 )[0]
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
@@ -176,6 +192,18 @@ class OnnxEmbedder:
                 vectors = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
             vectors[part] = pooled
         return vectors.astype(float).tolist()  # type: ignore[no-any-return]
+
+
+def _batches(
+    order: np.ndarray, lengths: np.ndarray, batch_size: int, max_tokens: int
+) -> Iterator[np.ndarray]:
+    """Slices of `order` (longest text first) of at most `batch_size` texts whose padded size (texts times
+    the first one's tokens) stays within `max_tokens`; a batch has at least one text."""
+    start = 0
+    while start < len(order):
+        rows = max(1, min(batch_size, max_tokens // max(1, int(lengths[order[start]]))))
+        yield order[start : start + rows]
+        start += rows
 
 
 class _Runs:

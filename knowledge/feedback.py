@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from sqlalchemy import DateTime, Integer, String, create_engine, func, select, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -113,6 +113,14 @@ class ReuseCounts:
         finally:
             session.close()
 
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            raise KnowledgeError(f"the reuse counts could not be read ({error.__class__.__name__})") from None
+
     def record(self, document_id: str, kind: FeedbackKind, *, voter: str | None = None) -> int:
         """Count one vote (one transaction); returns the document's new reuse count. A `voter` counts once per
         document and kind: a repeat changes nothing (the count is returned as it is). Without a voter (the
@@ -177,7 +185,8 @@ class ReuseCounts:
         rows: list[Any] = []
         ids = list(dict.fromkeys(document_ids))
         columns = select(ReuseRow.document_id, ReuseRow.helpful, ReuseRow.solved)
-        with self._session() as session:
+        # a plain connection, not an ORM session: this runs on every search (issue 18)
+        with self._reading() as session:
             # Few documents get votes: reading every vote is one query where slices of thousands of ids
             # (the copies of a templated note) would be many.
             many = len(ids) > ID_SLICE

@@ -6,6 +6,7 @@ import hashlib
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -54,6 +55,10 @@ EXACT_SEARCH_LIMIT = 5000
 #: Passages each retriever hands to fusion. Fixed rather than a multiple of k (for k up to 10), because fusion
 #: normalises similarities over the candidates: asking for 3 hits or 10 must not change their order.
 CANDIDATES = 100
+#: Query vectors a search remembers (KnowledgeIndex._query_vectors).
+QUERY_CACHE_SIZE = 1024
+#: Dense search asks for this many times its candidates and drops copies itself (KnowledgeIndex._originals).
+OVERFETCH = 2
 _WORD = re.compile(r"\w", re.UNICODE)
 
 Progress = Callable[[int, int], None]
@@ -123,6 +128,8 @@ class KnowledgeIndex:
         self._copies = True
         #: When the store was last checked for a new generation (searches check at most once a second).
         self._checked = -SYNC_CHECK_SECONDS
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def is_empty(self) -> bool:
         return self.vectors.count() == 0
@@ -275,10 +282,20 @@ class KnowledgeIndex:
         if active and time.monotonic() - self._checked >= SYNC_CHECK_SECONDS:
             self.sync_keywords()
         if active and mode != "keyword":
-            embedded = self.embedder.embed(active)
-            where = chroma_where(**_filter_fields(filters), originals_only=self._copies)
-            # texts only for the hits shown (knowledge.hits fetches them in one read)
-            dense = self.vectors.query_many(embedded, n, where, with_embeddings=True, with_texts=False)
+            embedded = self._query_vectors(active)
+            fields = _filter_fields(filters)
+            where = chroma_where(**fields, originals_only=self._copies)
+            # ids, distances and vectors first; texts only for the hits shown (knowledge.hits fetches them in
+            # one read); document ids and kinds from the keyword index's records when there is one
+            lean = self.keywords is not None and self.keywords.loaded
+            if lean and self._copies and not any(fields.values()):
+                dense = self._originals(embedded, n, where)
+            else:
+                dense = self.vectors.query_many(
+                    embedded, n, where, with_embeddings=True, with_texts=False, with_metadata=not lean
+                )
+            if lean:
+                dense = self._identified(dense)
             dense = self._exact_when_short(dense, embedded, n, where)
             similarity = [{p.chunk_id: 1.0 - p.distance for p in found} for found in dense]
             vectors = [{p.chunk_id: p.embedding for p in found if p.embedding is not None} for found in dense]
@@ -296,6 +313,76 @@ class KnowledgeIndex:
             )
         )
         return [next(answers) if query is not None else [] for query in cleaned]
+
+    def _query_vectors(self, queries: list[str]) -> list[list[float]]:
+        """The queries' vectors, remembered (the same question asked again, or by the page and the chat
+        alike, is embedded once; up to QUERY_CACHE_SIZE of them)."""
+        with self._cache_lock:
+            known = {query: self._cache[query] for query in queries if query in self._cache}
+        missing = [query for query in dict.fromkeys(queries) if query not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed(missing), strict=True))
+        with self._cache_lock:
+            for query in queries:
+                self._cache[query] = known[query]
+                self._cache.move_to_end(query)
+            while len(self._cache) > QUERY_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return [known[query] for query in queries]
+
+    def _originals(
+        self, embedded: list[list[float]], n: int, where: dict[str, Any] | None
+    ) -> list[list[StoredPassage]]:
+        """The `n` nearest passages that are not copies, without Chroma's `copy` filter: a metadata filter
+        makes Chroma read every passage's flag (50 ms at 10,000 passages, against 2 ms for the query). The
+        `OVERFETCH` times `n` nearest are asked, copies dropped (the keyword index knows them); a query whose
+        nearest are mostly copies of a few notes is asked again with the filter."""
+        assert self.keywords is not None
+        wanted = n * OVERFETCH
+        fetched = self.vectors.query_many(
+            embedded, wanted, None, with_embeddings=True, with_texts=False, with_metadata=False
+        )
+        copies = self.keywords.copy_ids(p.chunk_id for found in fetched for p in found)
+        dense = [[p for p in found if p.chunk_id not in copies] for found in fetched]
+        # short of originals while the index holds more passages than were fetched (HNSW may also answer
+        # fewer than asked when many passages share one vector)
+        everything = len(self.keywords) <= wanted
+        crowded = [number for number, kept in enumerate(dense) if len(kept) < n and not everything]
+        if crowded:
+            again = self.vectors.query_many(
+                [embedded[number] for number in crowded],
+                n,
+                where,
+                with_embeddings=True,
+                with_texts=False,
+                with_metadata=False,
+            )
+            for number, found in zip(crowded, again, strict=True):
+                dense[number] = found
+        return [found[:n] for found in dense]
+
+    def _identified(self, dense: list[list[StoredPassage]]) -> list[list[StoredPassage]]:
+        """Dense candidates with their document ids and kinds, from the keyword index's records; a passage
+        it does not know yet (stored by another process since the last sync) is read from the store."""
+        assert self.keywords is not None
+        wanted = {passage.chunk_id for found in dense for passage in found}
+        known = self.keywords.records(wanted)
+        unknown = sorted(wanted - set(known))
+        stored = self.vectors.passages(unknown) if unknown else {}
+        identified = []
+        for found in dense:
+            passages = []
+            for passage in found:
+                record = known.get(passage.chunk_id)
+                if record is not None:
+                    passages.append(
+                        replace(passage, document_id=record.document_id, metadata={"kind": record.kind})
+                    )
+                elif passage.chunk_id in stored:
+                    full = stored[passage.chunk_id]
+                    passages.append(replace(passage, document_id=full.document_id, metadata=full.metadata))
+            identified.append(passages)
+        return identified
 
     def _exact_when_short(
         self,
@@ -347,7 +434,7 @@ class KnowledgeIndex:
             if match.chunk_id not in known
         }
         wanted = sorted(unknown)
-        stored: dict[str, list[float]] = {}
+        stored: dict[str, Sequence[float]] = {}
         for start in range(0, len(wanted), ID_SLICE):
             stored.update(self.vectors.embeddings(wanted[start : start + ID_SLICE]))
         kept = []

@@ -24,6 +24,7 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
+from filelock import FileLock
 
 from knowledge.errors import IndexUnavailable
 from knowledge.models import SearchFilters
@@ -223,7 +224,11 @@ class KeywordIndex:
             if fresh or len(keep) != len(self._records) or not self.loaded:
                 self._reindex(keep + fresh)
             self.generation = generation
-            self._save()
+            # several processes on one machine (workers, a CLI command) sync the same folder: one saves at a
+            # time, so none removes another's half-written folder as a leftover (issue 16)
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(self.folder.parent / f"{self.folder.name}.lock"):
+                self._save()
             self.loaded = True
             return len(fresh)
 
@@ -249,6 +254,21 @@ class KeywordIndex:
             original[members[0]] = True
         self._groups, self._original = groups, original
         self._position = {record.chunk_id: number for number, record in enumerate(self._records)}
+
+    def records(self, chunk_ids: Iterable[str]) -> dict[str, KeywordRecord]:
+        """What the index knows of these chunks (document id, kind, team...), by chunk id; those it knows.
+        Dense search asks Chroma for ids and distances only and learns the rest here (issue 18)."""
+        with self._lock:
+            records, position = self._records, self._position
+        return {chunk_id: records[position[chunk_id]] for chunk_id in chunk_ids if chunk_id in position}
+
+    def copy_ids(self, chunk_ids: Iterable[str]) -> set[str]:
+        """Those of `chunk_ids` that are copies of an earlier passage (not their group's original)."""
+        with self._lock:
+            original, position = self._original, self._position
+        return {
+            chunk_id for chunk_id in chunk_ids if chunk_id in position and not original[position[chunk_id]]
+        }
 
     def copies(self, chunk_ids: Iterable[str]) -> dict[str, list[KeywordRecord]]:
         """Every passage with the same text as each of `chunk_ids` (itself included), originals first."""

@@ -7,12 +7,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
+import numpy as np
 
-from knowledge.errors import IndexUnavailable
+from knowledge.chroma_client import SharedCollection
 from knowledge.models import Chunk, MetadataValue
 
 COLLECTION = "ocmf-knowledge"
@@ -52,46 +50,27 @@ class ChromaVectorStore:
     from this content can tell cheaply whether it is still in step.
     """
 
-    def __init__(self, client: Any, collection: str = COLLECTION) -> None:
-        self._client = client
-        self._name = collection
-        self._collection = client.get_or_create_collection(
-            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
+    def __init__(self, collection: SharedCollection) -> None:
+        # opened in knowledge.chroma_client: embedded (safe beside other processes) or a server
+        self._collection = collection
+        self._name = collection.name
 
     @classmethod
     def persistent(cls, path: Path, collection: str = COLLECTION) -> ChromaVectorStore:
         """Embedded Chroma, kept in `path`."""
-        path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
-        )
-        return cls(client, collection)
+        return cls(SharedCollection(collection, folder=path))
 
     @classmethod
     def server(cls, url: str, collection: str = COLLECTION) -> ChromaVectorStore:
         """A Chroma server (`chroma run`) at `url`, such as http://127.0.0.1:8001."""
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise IndexUnavailable(f"{url!r} is not a Chroma server URL such as http://127.0.0.1:8001")
-        port = parts.port or (443 if parts.scheme == "https" else 8000)
-        try:
-            client = chromadb.HttpClient(
-                host=parts.hostname,
-                port=port,
-                ssl=parts.scheme == "https",
-                settings=ChromaSettings(anonymized_telemetry=False),
-            )
-            return cls(client, collection)
-        except Exception as error:  # chromadb raises plain exceptions for connection failures
-            raise IndexUnavailable(f"cannot reach the Chroma server at {url}: {error}") from None
+        return cls(SharedCollection(collection, url=url))
 
     def count(self) -> int:
         return int(self._collection.count())
 
     # -- the generation marker ----------------------------------------------------------------------------
     def generation(self) -> str | None:
-        metadata = self._client.get_collection(self._name).metadata or {}
+        metadata = self._collection.metadata
         value = metadata.get("generation")
         return str(value) if value else None
 
@@ -102,7 +81,7 @@ class ChromaVectorStore:
 
     def markers(self) -> dict[str, str]:
         """The collection's metadata: the generation and what was last settled for it (copies)."""
-        metadata = self._client.get_collection(self._name).metadata or {}
+        metadata = self._collection.metadata
         return {str(key): str(value) for key, value in metadata.items() if value is not None}
 
     def mark(self, **values: str) -> None:
@@ -179,18 +158,17 @@ class ChromaVectorStore:
             passages += _passages(stored["ids"], stored["documents"], stored["metadatas"])
         return passages
 
-    def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        """Stored embeddings by chunk id (those that exist)."""
+    def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, Sequence[float]]:
+        """Stored embeddings by chunk id (those that exist), as numpy rows (no Python floats: a search
+        reads a hundred of them)."""
         if not chunk_ids:
             return {}
         stored = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
         vectors = stored["embeddings"]
-        if vectors is None:
+        if vectors is None or not len(stored["ids"]):
             return {}
-        return {
-            chunk_id: list(map(float, vector))
-            for chunk_id, vector in zip(stored["ids"], vectors, strict=True)
-        }
+        rows = np.asarray(vectors, dtype=np.float32)
+        return {chunk_id: rows[number] for number, chunk_id in enumerate(stored["ids"])}
 
     def has_document(self, document_id: str) -> bool:
         return bool(self._collection.get(where={"document_id": document_id}, limit=1, include=[])["ids"])
@@ -274,17 +252,21 @@ class ChromaVectorStore:
         *,
         with_embeddings: bool = False,
         with_texts: bool = True,
+        with_metadata: bool = True,
     ) -> list[list[StoredPassage]]:
         """The nearest passages to each embedding (one Chroma call per slice of queries), with their stored
         vectors when `with_embeddings`, and without their texts unless `with_texts` (fetch the texts of what
-        is shown with `texts`).
+        is shown with `texts`). Without `with_metadata` only ids and distances come back (metadata of 100
+        candidates is most of a query's cost): each passage's `document_id` is then its chunk id and its
+        metadata empty, for the caller to fill in from what it knows (knowledge.keyword's records).
 
         No count is asked first: Chroma answers fewer than `n_results` (none from an empty collection), and
         a count per query is one more round trip to a Chroma server (issue 18)."""
         if not embeddings:
             return []
         answers: list[list[StoredPassage]] = []
-        include: list[Any] = ["metadatas", "distances"]
+        include: list[Any] = ["distances"]
+        include += ["metadatas"] if with_metadata else []
         include += ["documents"] if with_texts else []
         include += ["embeddings"] if with_embeddings else []
         # Chroma answers a query call with one SQL statement; too many queries at once overflow its variables.
@@ -301,7 +283,7 @@ class ChromaVectorStore:
                     _passages(
                         ids,
                         result["documents"][number] if result["documents"] else None,
-                        (result["metadatas"] or [])[number],
+                        (result["metadatas"] or [])[number] if with_metadata else None,
                         (result["distances"] or [])[number],
                         vectors[number] if vectors is not None else None,
                     )
@@ -318,7 +300,7 @@ def _passages(
 ) -> list[StoredPassage]:
     passages = []
     for number, chunk_id in enumerate(ids):
-        metadata = dict((metadatas or [])[number] or {})
+        metadata = dict(metadatas[number] or {}) if metadatas else {}
         passages.append(
             StoredPassage(
                 chunk_id,

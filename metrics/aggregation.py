@@ -1,7 +1,8 @@
 """Aggregating a metric's records over windows (period, previous, baseline, months), whole or per group.
 
 One query per metric answers every window at once: the records are joined to a small table of windows on
-their time and aggregated per window (and per group for a drill-down), all inside DuckDB.
+their time and aggregated per window (and per group for a drill-down), all inside the engine
+(DuckDB, or Spark through `metrics.engines`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime
 import duckdb
 
 from metrics.definition_types import Aggregation
+from metrics.engines import MetricsSession
+from metrics.engines.duckdb_engine import as_session
 from metrics.models import Period
 from metrics.records import timestamp_literal
 
@@ -102,7 +105,7 @@ def _stats_columns(aggregation: Aggregation, people: bool) -> list[str]:
 
 
 def aggregate(
-    cursor: duckdb.DuckDBPyConnection,
+    cursor: duckdb.DuckDBPyConnection | MetricsSession,
     records_sql: str,
     aggregation: Aggregation,
     windows: list[Window],
@@ -110,8 +113,10 @@ def aggregate(
     people: bool = False,
     by: str | None = None,
 ) -> dict[tuple[str, str | None], Stats]:
-    """Stats per window (and per group of `by`, when given); windows without records are absent."""
-    rows = cursor.execute(_query(records_sql, aggregation, windows, people, by)).fetchall()
+    """Stats per window (and per group of `by`, when given); windows without records are absent.
+
+    `cursor` is the engine's session (a DuckDB cursor still works: it is the embedded engine's session)."""
+    rows = as_session(cursor).fetch(_query(records_sql, aggregation, windows, people, by)).rows
     names = [name for name, _ in _EXTRA.get(aggregation, ())]
     result = {}
     for row in rows:
@@ -138,7 +143,10 @@ def _query(
     dozens of month windows would compare every record with each of them. A snapshot counts everything that
     exists by each window's end, so it always joins.
     """
-    stats = ", ".join(_stats_columns(aggregation, people))
+    columns = _stats_columns(aggregation, people)
+    stats = ", ".join(columns)
+    named_stats = ", ".join(f"{sql} AS s{index}" for index, sql in enumerate(columns))
+    outer_stats = ", ".join(f"s{index}" for index in range(len(columns)))
     group = f'rec."{by}"' if by else "NULL::VARCHAR"
     keep = "(rec.x IS NOT NULL OR rec.done_at IS NOT NULL)"
     months = [] if aggregation == "snapshot" else [w for w in windows if w.name.startswith(MONTH_PREFIX)]
@@ -155,15 +163,15 @@ def _query(
             condition = 'rec."at" >= win.lo AND rec."at" < win.hi'
         parts.append(
             f"SELECT win.name AS name, {group} AS grp, {stats} FROM rec "
-            f"JOIN (VALUES {values}) win(name, lo, hi) ON {condition} WHERE {keep} GROUP BY ALL"
+            f"JOIN (VALUES {values}) win(name, lo, hi) ON {condition} WHERE {keep} GROUP BY 1, 2"
         )
     if months:
         lo, hi = min(window.lo for window in months), max(window.hi for window in months)
         parts.append(
-            f"SELECT '{MONTH_PREFIX}' || strftime(month, '%Y-%m') AS name, * EXCLUDE (month) FROM ("
-            f"SELECT date_trunc('month', rec.\"at\") AS month, {group} AS grp, {stats} FROM rec "
+            f"SELECT '{MONTH_PREFIX}' || strftime(month, '%Y-%m') AS name, grp, {outer_stats} FROM ("
+            f"SELECT date_trunc('month', rec.\"at\") AS month, {group} AS grp, {named_stats} FROM rec "
             f'WHERE {keep} AND rec."at" >= {timestamp_literal(lo)} AND rec."at" < {timestamp_literal(hi)} '
-            "GROUP BY ALL)"
+            "GROUP BY 1, 2) months"
         )
     return f"WITH rec AS MATERIALIZED ({records_sql}) " + " UNION ALL ".join(parts)
 

@@ -117,7 +117,7 @@ def utilisation_records(tables: frozenset[str]) -> str | None:
         SELECT {columns(at="m.month", x="least(m.active / a.licences, 1.0)", segment="a.segment")}
         FROM (
             SELECT u.account_id, {_usage_month()} AS month, max(u.active_users)::DOUBLE AS active
-            FROM usage u GROUP BY ALL
+            FROM usage u GROUP BY 1, 2
         ) m JOIN accounts a ON a.id = m.account_id
         WHERE a.licences > 0 AND m.active IS NOT NULL AND m.month IS NOT NULL
     """
@@ -144,8 +144,8 @@ def health_check_records(tables: frozenset[str]) -> str | None:
         SELECT {columns(at="month", x="passed")} FROM (
             SELECT u.account_id, {_usage_month()} AS month,
                    avg(CASE WHEN u.health_check_passed THEN 1.0 ELSE 0.0 END) AS passed
-            FROM usage u WHERE u.health_check_passed IS NOT NULL GROUP BY ALL
-        ) WHERE month IS NOT NULL
+            FROM usage u WHERE u.health_check_passed IS NOT NULL GROUP BY 1, 2
+        ) checks WHERE month IS NOT NULL
     """
 
 

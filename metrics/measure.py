@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
-
 from metrics import drilldown, scoring
 from metrics.aggregation import Stats, Window, aggregate, headline, noise_band
 from metrics.definition_types import MetricDefinition
+from metrics.engines import MetricsSession, Rows
 from metrics.models import Dimension, MetricValue, TrendPoint
 
 Details = dict[str, float | int | None]
@@ -18,7 +17,8 @@ Details = dict[str, float | int | None]
 class Context:
     """What every metric of one scorecard shares."""
 
-    cursor: duckdb.DuckDBPyConnection
+    #: The engine's session (DuckDB or Spark) that runs the metric SQL.
+    session: MetricsSession
     tables: frozenset[str]
     windows: list[Window]
     min_group_size: int
@@ -68,7 +68,7 @@ def measure(context: Context, metric: MetricDefinition) -> MetricValue:
     per_window = {
         name: stats
         for (name, _), stats in aggregate(
-            context.cursor, records_sql, metric.aggregation, context.windows, people=metric.people
+            context.session, records_sql, metric.aggregation, context.windows, people=metric.people
         ).items()
     }
     size = context.min_group_size
@@ -113,7 +113,7 @@ def measure(context: Context, metric: MetricDefinition) -> MetricValue:
     assert current is not None
     result.details = details(context, metric, current)
     if metric.unit_sql is not None:
-        row = _execute(context, metric.unit_sql, current).fetchone()
+        row = _execute(context, metric.unit_sql, current).first()
         if row and row[0]:
             result.unit = str(row[0])
     if context.has_window("baseline") and result.baseline is None:
@@ -217,7 +217,7 @@ def details(context: Context, metric: MetricDefinition, current: Stats) -> Detai
     for figure in metric.figures:
         sql = None if context.lacks_events(figure.needs_events) else figure.records_sql(context.tables)
         stats = (
-            aggregate(context.cursor, sql, figure.aggregation, period, people=figure.people).get(
+            aggregate(context.session, sql, figure.aggregation, period, people=figure.people).get(
                 ("period", None)
             )
             if sql is not None
@@ -231,19 +231,19 @@ def details(context: Context, metric: MetricDefinition, current: Stats) -> Detai
     return found
 
 
-def _execute(context: Context, sql: str, current: Stats) -> duckdb.DuckDBPyConnection:
+def _execute(context: Context, sql: str, current: Stats) -> Rows:
     """Run a metric's extra SQL with the period's bounds and median as its parameters."""
     period = context.window("period")
     values = {"period_start": period.lo, "period_end": period.hi, "median": current.extra.get("median")}
-    return context.cursor.execute(sql, {name: value for name, value in values.items() if f"${name}" in sql})
+    return context.session.fetch(sql, {name: value for name, value in values.items() if f"${name}" in sql})
 
 
 def _named_row(context: Context, sql: str, current: Stats) -> Details:
-    cursor = _execute(context, sql, current)
-    row = cursor.fetchone()
+    found = _execute(context, sql, current)
+    row = found.first()
     if row is None:
         return {}
-    names = [column[0] for column in cursor.description or []]
+    names = found.columns
     return {
         name: None if value is None else int(value) if isinstance(value, int) else _rounded(float(value))
         for name, value in zip(names, row, strict=True)

@@ -69,42 +69,47 @@ def timestamp_literal(moment: datetime) -> str:
     return f"TIMESTAMPTZ '{moment.isoformat(sep=' ')}'"
 
 
-def prepare_sql(tables: frozenset[str], as_of: datetime) -> list[str]:
-    """Statements that build the temporary tables and views the record queries share, on one cursor.
+def shared_tables(tables: frozenset[str], as_of: datetime) -> list[tuple[str, str]]:
+    """The tables the record queries share, as (name, query) in build order (a session builds them).
 
     `scorecard_context.as_of` is the end of the period: waiting times ('still waiting for first value')
     are counted up to it, so a scorecard never reads the clock. `ticket_facts` holds one row per ticket with
     its resolution, dimensions and event counts, computed in one pass over `ticket_events`.
     `interruption_spans` holds one row per ended interruption of a customer (Time to Smile, B1 and B2).
     """
-    statements = [
-        f"CREATE OR REPLACE TEMP TABLE scorecard_context AS SELECT {timestamp_literal(as_of)} AS as_of"
-    ]
+    built = [("scorecard_context", f"SELECT {timestamp_literal(as_of)} AS as_of")]
     if "tickets" in tables:
-        statements.append(_ticket_facts_sql(tables))
+        built.append(("ticket_facts", _ticket_facts_sql(tables)))
     spans = _interruption_spans_sql(tables)
     if spans is not None:
-        statements.append(spans)
-    return statements
+        built.append(("interruption_spans", spans))
+    return built
+
+
+def prepare_sql(tables: frozenset[str], as_of: datetime) -> list[str]:
+    """`shared_tables` as DuckDB statements that build them as temporary tables on one cursor."""
+    return [f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}" for name, sql in shared_tables(tables, as_of)]
 
 
 def _ticket_facts_sql(tables: frozenset[str]) -> str:
     if "ticket_events" in tables:
+        # Resolved by its status log only while nothing reopened it afterwards.
         events = """
-            SELECT ticket_id,
-                   count(*) FILTER (WHERE kind IN ('customer_message', 'agent_message')) AS interactions,
-                   count(*) FILTER (WHERE kind = 'reopened') AS reopens,
-                   count(*) FILTER (WHERE kind = 'article_linked') AS linked,
-                   count(*) FILTER (WHERE kind = 'article_created') AS created,
-                   -- resolved by its status log only while nothing reopened it afterwards
-                   CASE WHEN max("at") FILTER (WHERE kind = 'status' AND lower(status) = 'resolved')
-                             >= coalesce(max("at") FILTER (
-                                    WHERE kind = 'reopened'
-                                       OR (kind = 'status' AND lower(status) NOT IN ('resolved', 'closed'))
-                                ), '-infinity'::TIMESTAMPTZ)
-                        THEN max("at") FILTER (WHERE kind = 'status' AND lower(status) = 'resolved')
-                   END AS resolved_by_status
-            FROM ticket_events GROUP BY ticket_id
+            SELECT ticket_id, interactions, reopens, linked, created,
+                   CASE WHEN undone_at IS NULL OR resolved_at >= undone_at THEN resolved_at END AS resolved_by_status
+            FROM (
+                SELECT ticket_id,
+                       count(*) FILTER (WHERE kind IN ('customer_message', 'agent_message')) AS interactions,
+                       count(*) FILTER (WHERE kind = 'reopened') AS reopens,
+                       count(*) FILTER (WHERE kind = 'article_linked') AS linked,
+                       count(*) FILTER (WHERE kind = 'article_created') AS created,
+                       max("at") FILTER (WHERE kind = 'status' AND lower(status) = 'resolved') AS resolved_at,
+                       max("at") FILTER (
+                           WHERE kind = 'reopened'
+                              OR (kind = 'status' AND lower(status) NOT IN ('resolved', 'closed'))
+                       ) AS undone_at
+                FROM ticket_events GROUP BY ticket_id
+            ) event_counts
         """
         # A hand-off is an assignment whose team or agent differs from the previous one, in time order
         # (the first assignment, with no previous one, is not a hand-off).
@@ -118,7 +123,7 @@ def _ticket_facts_sql(tables: frozenset[str]) -> str:
                 FROM ticket_events
                 WHERE kind = 'assigned'
                 WINDOW w AS (PARTITION BY ticket_id ORDER BY "at")
-            ) GROUP BY ticket_id
+            ) assignments GROUP BY ticket_id
         """
     else:
         events = (
@@ -131,7 +136,6 @@ def _ticket_facts_sql(tables: frozenset[str]) -> str:
     else:
         segment, accounts = "NULL::VARCHAR", ""
     return f"""
-        CREATE OR REPLACE TEMP TABLE ticket_facts AS
         SELECT t.id, t.account_id, t.created_at, coalesce(t.resolved_at, e.resolved_by_status) AS resolved_at,
                t.team, t.product, t.channel, t.priority, {segment} AS segment, nullif(t.interruption_id, '') AS interruption_id,
                coalesce(e.interactions, 0)::DOUBLE AS interactions, coalesce(e.reopens, 0)::DOUBLE AS reopens,
@@ -166,7 +170,6 @@ def _interruption_spans_sql(tables: frozenset[str]) -> str | None:
             )
         hours = seconds_between("i.interrupted_at", "i.back_to_happy_at")
         return f"""
-            CREATE OR REPLACE TEMP TABLE interruption_spans AS
             SELECT i.account_id, i.back_to_happy_at AS ended_at, {hours} / 3600.0 AS hours, {dims},
                    {segment} AS segment
             FROM interruptions i {accounts} {first}
@@ -179,7 +182,6 @@ def _interruption_spans_sql(tables: frozenset[str]) -> str | None:
     one = seconds_between("created_at", "resolved_at")
     several = seconds_between("min(created_at)", "max(resolved_at)")
     return f"""
-        CREATE OR REPLACE TEMP TABLE interruption_spans AS
         SELECT account_id, resolved_at AS ended_at, {one} / 3600.0 AS hours, team, product, channel, priority,
                segment
         FROM ticket_facts WHERE interruption_id IS NULL AND resolved_at IS NOT NULL

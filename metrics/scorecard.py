@@ -10,6 +10,8 @@ import duckdb
 from metrics import derived, periods, records, scoring
 from metrics.aggregation import Window
 from metrics.definitions import CATEGORIES, METRICS
+from metrics.engines import MetricsSession, MetricsStore
+from metrics.engines.duckdb_engine import as_session
 from metrics.measure import Context, measure
 from metrics.models import (
     CategoryScore,
@@ -22,28 +24,28 @@ from metrics.models import (
     Scorecard,
     add_months,
 )
-from metrics.store import FALLBACK_TIME_COLUMNS, OrganisationStore
+from metrics.store import FALLBACK_TIME_COLUMNS
 
 TimeRange = tuple[datetime, datetime] | None
 
 
-def default_period(store: OrganisationStore, today: date | None = None) -> Period:
+def default_period(store: MetricsStore, today: date | None = None) -> Period:
     """The default period (see `metrics.periods`): the latest full months holding representative data."""
     return periods.default_period(store.time_range(), monthly_volumes(store), today, store.window).period
 
 
-def monthly_volumes(store: OrganisationStore) -> periods.Volumes:
+def monthly_volumes(store: MetricsStore) -> periods.Volumes:
     """Records per calendar month in the organisation's time zone, as `metrics.periods` weighs months by:
     tickets resolved, else tickets created, else the other activity times."""
     tables = store.tables
     sources: list[tuple[str, str]] = []
     unit = "records"
     created_until = last_created = None
-    with store.cursor() as cursor:
+    with store.session() as session:
         if "tickets" in tables:
-            row = cursor.execute(
+            row = session.fetch(
                 "SELECT count(resolved_at), count(created_at), min(created_at), max(created_at) FROM tickets"
-            ).fetchone()
+            ).first()
             if row and row[1]:
                 allowance = periods.creation_allowance(row[2], row[3], int(row[1]))
                 last_created = _as_date(row[3])
@@ -60,7 +62,7 @@ def monthly_volumes(store: OrganisationStore) -> periods.Volumes:
             f'SELECT date_trunc(\'month\', "{column}") AS month FROM {table} WHERE "{column}" IS NOT NULL'
             for table, column in sources
         )
-        rows = cursor.execute(f"SELECT month, count(*) FROM ({parts}) GROUP BY month").fetchall()
+        rows = session.fetch(f"SELECT month, count(*) FROM ({parts}) months GROUP BY month").rows
     per_month = {_as_date(month): int(count) for month, count in rows}
     return periods.Volumes(per_month, unit, created_until, last_created)
 
@@ -86,10 +88,9 @@ def trend_months(time_range: TimeRange, period: Period) -> list[Period]:
     return months
 
 
-def time_zone(cursor: duckdb.DuckDBPyConnection) -> ZoneInfo:
-    """The organisation's time zone: the store's DuckDB session setting (UTC unless set)."""
-    row = cursor.execute("SELECT current_setting('TimeZone')").fetchone()
-    return ZoneInfo(str(row[0]) if row else "UTC")
+def time_zone(cursor: duckdb.DuckDBPyConnection | MetricsSession) -> ZoneInfo:
+    """The organisation's time zone: the engine session's setting (UTC unless set)."""
+    return ZoneInfo(as_session(cursor).time_zone)
 
 
 def midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -101,7 +102,7 @@ def _window(name: str, period: Period, zone: ZoneInfo) -> Window:
 
 
 def compute_scorecard(
-    store: OrganisationStore,
+    store: MetricsStore,
     period: Period | None = None,
     *,
     min_group_size: int = 5,
@@ -127,18 +128,18 @@ def compute_scorecard(
         period_reason = f"Given: {period}."
     chosen_baseline = periods.baseline_for(time_range, volumes, period, baseline, store.window)
     baseline = chosen_baseline.period
-    # One cursor per scorecard: its temporary tables (ticket_facts, ...) go when it is closed.
-    with store.cursor() as cursor:
-        zone = time_zone(cursor)
+    # One engine session per scorecard: its shared tables (ticket_facts, ...) go when it is closed.
+    with store.session() as session:
+        zone = ZoneInfo(session.time_zone)
         windows = [_window("period", period, zone), _window("previous", period.shifted_back(), zone)]
         if baseline is not None:
             windows.append(_window("baseline", baseline, zone))
         months = trend_months(time_range, period)
         windows += [_window(f"month:{month.start:%Y-%m}", month, zone) for month in months]
-        for statement in records.prepare_sql(store.tables, as_of=midnight(period.end, zone)):
-            cursor.execute(statement)
-        kinds = _event_kinds(cursor, store.tables)
-        values = _measure_all(Context(cursor, store.tables, windows, min_group_size, by, kinds))
+        for name, sql in records.shared_tables(store.tables, as_of=midnight(period.end, zone)):
+            session.create_table(name, sql)
+        kinds = _event_kinds(session, store.tables)
+        values = _measure_all(Context(session, store.tables, windows, min_group_size, by, kinds))
     values = {metric.id: values[metric.id] for metric in METRICS if metric.id in values}  # scorecard order
     if chosen_baseline.kind == "fallback":
         for value in values.values():
@@ -175,11 +176,11 @@ def compute_scorecard(
     )
 
 
-def _event_kinds(cursor: duckdb.DuckDBPyConnection, tables: frozenset[str]) -> frozenset[str]:
+def _event_kinds(session: MetricsSession, tables: frozenset[str]) -> frozenset[str]:
     """The event kinds the data holds at all (a metric counting kinds it lacks has no data, not 0)."""
     if "ticket_events" not in tables:
         return frozenset()
-    rows = cursor.execute("SELECT DISTINCT lower(kind) FROM ticket_events WHERE kind IS NOT NULL").fetchall()
+    rows = session.fetch("SELECT DISTINCT lower(kind) FROM ticket_events WHERE kind IS NOT NULL").rows
     return frozenset(str(row[0]) for row in rows)
 
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from metrics.engines import union_time_range
+from metrics.engines.duckdb_engine import DuckDBSession
 from metrics.errors import InvalidInputData
 from metrics.folders import wait_for_folder
 from metrics.plausible import DateWindow
@@ -43,6 +46,13 @@ FALLBACK_TIME_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def activity_columns(tables: frozenset[str]) -> list[tuple[str, str]]:
+    """The time columns whose range says which months the data covers (see ACTIVITY_TIME_COLUMNS)."""
+    return [(table, column) for table, column in ACTIVITY_TIME_COLUMNS if table in tables] or [
+        (table, column) for table, column in FALLBACK_TIME_COLUMNS if table in tables
+    ]
+
+
 @dataclass
 class OrganisationStore:
     """The canonical tables of one organisation, typed, in DuckDB. Use `open_store` to make one."""
@@ -64,20 +74,16 @@ class OrganisationStore:
         with self._lock:
             return self.connection.cursor()
 
+    @contextlib.contextmanager
+    def session(self) -> Iterator[DuckDBSession]:
+        """The embedded engine's session for one scorecard: a cursor whose temporary tables go with it."""
+        with self.cursor() as cursor:
+            yield DuckDBSession(cursor)
+
     def time_range(self) -> tuple[datetime, datetime] | None:
         """Earliest and latest activity time in the data, or None when there is none."""
-        columns = [(table, column) for table, column in ACTIVITY_TIME_COLUMNS if table in self.sources] or [
-            (table, column) for table, column in FALLBACK_TIME_COLUMNS if table in self.sources
-        ]
-        parts = [
-            f'SELECT min("{column}") AS lo, max("{column}") AS hi FROM {table}' for table, column in columns
-        ]
-        if not parts:
-            return None
-        row = self.cursor().execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchone()
-        if row is None or row[0] is None:
-            return None
-        return row[0], row[1]
+        with self.session() as session:
+            return union_time_range(session, activity_columns(self.tables))
 
     def close(self) -> None:
         self.connection.close()

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +14,9 @@ from advisor.composition import build_advisor
 from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from knowledge.embeddings import SentenceTransformerEmbedder, packaged_model_path
+
+if TYPE_CHECKING:
+    from tests.advisor.programme_org import ProgrammeOrg
 
 DEMO_END = date(2026, 11, 1)
 
@@ -65,3 +69,11 @@ def advisor(settings: Settings) -> Iterator[Advisor]:
     built = build_advisor(settings)
     built.build_index()
     yield built
+
+
+@pytest.fixture(scope="session")
+def programme_org(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> ProgrammeOrg:
+    """Steps done, overdue, due soon and dismissed on the demo (programme and digest tests share it)."""
+    from tests.advisor.programme_org import build_programme_org
+
+    return build_programme_org(tmp_path_factory.mktemp("programme"), demo_dir)

@@ -4,36 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import quote
 
 from anyio import to_thread
 from asgi_csrf import asgi_csrf
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from advisor.composition import build_advisor, build_users, signing_secret
-from advisor.errors import (
-    AdvisorError,
-    ConversationNotFound,
-    InvalidTransition,
-    RecommendationNotFound,
-    StateUnavailable,
-    UnknownPractice,
-    UserConflict,
-    UserNotFound,
-)
+from advisor.database import state_folder
 from advisor.jobs import JobRunner
 from advisor.readiness import Readiness
 from advisor.service import Advisor
 from advisor.settings import Settings, get_settings
 from advisor.users import UserStore
-from knowledge.errors import InvalidQuery, KnowledgeError, UnknownDocument
-from metrics.errors import InvalidPeriod, MetricsError, UnknownMetric
 from web import csrf_multipart
+from web.error_pages import install_error_handlers
 from web.hardening import JsonBodyCheck, SecurityHeaders
 from web.rendering import STATIC_DIR, build_templates
 from web.routes import (
@@ -48,6 +35,7 @@ from web.routes import (
     data_pages,
     diagnosis_api,
     diagnosis_pages,
+    digest_pages,
     health,
     knowledge_pages,
     pages,
@@ -55,8 +43,8 @@ from web.routes import (
     recommendations,
     scorecard_pages,
 )
-from web.security import Authentication, ProtectedPaths, csrf_failed, error_page, is_api
-from web.throttle import SignInThrottle
+from web.security import Authentication, ProtectedPaths, csrf_failed
+from web.throttle import build_sign_in_throttle
 
 
 class AdvisorApp(FastAPI):
@@ -91,12 +79,18 @@ def create_app(
         app.state.readiness.start()
         app.state.jobs = JobRunner(
             app.state.advisor,
+            # every worker shares the jobs (the database) and their uploads and rejects (this folder)
+            resolved.jobs_dir or state_folder(resolved.database_url) / "jobs",
+            database_url=resolved.database_url,
+            lease_s=resolved.job_lease_seconds,
             # an upload's limit holds for its unpacked bytes too (a small .csv.gz can unpack to gigabytes)
             max_file_bytes=min(resolved.upload_max_bytes, resolved.import_max_file_bytes),
             import_memory_bytes=resolved.import_memory_bytes,
         )
         yield
         app.state.jobs.close()
+        # A daemon thread still inside DuckDB when the interpreter exits aborts the process (exit code 134).
+        await to_thread.run_sync(app.state.readiness.stop, resolved.shutdown_wait_seconds)
 
     app = AdvisorApp(title="ocmf-advisor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -110,7 +104,7 @@ def create_app(
     app.state.settings = resolved
     knowledge_pages.register_template_globals(app.state.templates)
     app.state.users = user_store
-    app.state.sign_in_throttle = SignInThrottle()
+    app.state.sign_in_throttle = build_sign_in_throttle(resolved)  # shared by every worker
     app.state.secure_cookies = resolved.secure_cookies
     # Outermost last: CSRF is checked first, then the request is signed in (web.security).
     app.add_middleware(Authentication, users=user_store)
@@ -133,6 +127,7 @@ def create_app(
         chat_pages,
         pages,
         recommendation_pages,
+        digest_pages,
         diagnosis_api,
         diagnosis_pages,
         scorecard_pages,
@@ -144,26 +139,7 @@ def create_app(
     ):
         app.include_router(module.router)
 
-    @app.exception_handler(MetricsError)
-    @app.exception_handler(KnowledgeError)
-    @app.exception_handler(AdvisorError)
-    async def domain_error(request: Request, error: Exception) -> Response:
-        status = _status_for(error)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(error)}, status_code=status)
-        return app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-            request, "error.html", {"message": str(error)}, status_code=status
-        )
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> Response:
-        """JSON for the API; for pages, sign-in first (401) or a readable error page."""
-        if is_api(request.url.path):
-            return await http_exception_handler(request, error)
-        if error.status_code == 401:
-            return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
-        return error_page(request, str(error.detail), error.status_code, headers=error.headers)
-
+    install_error_handlers(app)  # every error as a page in the layout, or JSON under /api/
     return app
 
 
@@ -184,24 +160,3 @@ _DOCS_PAGE = f"""<!DOCTYPE html>
 </body>
 </html>
 """
-
-
-def _status_for(error: Exception) -> int:
-    """HTTP status for a domain error: what the client asked cannot be done, or the state is unavailable."""
-    if isinstance(
-        error,
-        RecommendationNotFound
-        | ConversationNotFound
-        | UserNotFound
-        | UnknownDocument
-        | UnknownMetric
-        | UnknownPractice,
-    ):
-        return 404
-    if isinstance(error, InvalidTransition | UserConflict):
-        return 409
-    if isinstance(error, StateUnavailable):
-        return 503
-    if isinstance(error, InvalidPeriod | InvalidQuery):
-        return 422
-    return 400

@@ -10,8 +10,11 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from advisor.outcome_reading import read_outcome
 from advisor.reading import reading_label
 from prompts import format_number, format_value
+from web.error_pages import error_help
+from web.navigation import nav_links
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -49,4 +52,7 @@ def build_templates() -> Jinja2Templates:
     templates.env.filters["reading"] = reading_label
     templates.env.globals["csrf_field"] = csrf_field
     templates.env.globals["csrf_token"] = csrf_token
+    templates.env.globals["read_outcome"] = read_outcome
+    templates.env.globals["nav_links"] = nav_links
+    templates.env.globals["error_help"] = error_help
     return templates

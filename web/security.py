@@ -158,12 +158,18 @@ def _refuse(request: Request, status: int, message: str) -> Response:
 
 
 def error_page(
-    request: Request, message: str, status: int, *, headers: Mapping[str, str] | None = None
+    request: Request,
+    message: str,
+    status: int,
+    *,
+    headers: Mapping[str, str] | None = None,
+    reason: str | None = None,
 ) -> Response:
-    """The error page, for middleware that answers before any route does."""
+    """The error page, for middleware that answers before any route does (`reason="csrf"`: a refused form)."""
     templates: Any = request.app.state.templates
+    context = {"message": message, "status": status, "reason": reason}
     response: Response = templates.TemplateResponse(
-        request, "error.html", {"message": message, "status": status}, status_code=status, headers=headers
+        request, "error.html", context, status_code=status, headers=headers
     )
     return response
 
@@ -202,6 +208,7 @@ async def csrf_failed(scope: Scope, send: Send, _message_id: object) -> None:
             "This form could not be accepted: it is out of date or was not sent from this site (CSRF check). "
             "Go back, reload the page and try again.",
             403,
+            reason="csrf",
         )
 
     async def no_body() -> dict[str, Any]:

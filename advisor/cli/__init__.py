@@ -5,9 +5,11 @@ from advisor.cli import (
     article_commands,
     db_commands,
     diagnose_commands,
+    digest_commands,
     import_commands,
     knowledge_commands,
     metrics_commands,
+    plan_commands,
     recommendation_commands,
     user_commands,
 )
@@ -19,9 +21,11 @@ __all__ = [
     "article_commands",
     "db_commands",
     "diagnose_commands",
+    "digest_commands",
     "import_commands",
     "knowledge_commands",
     "metrics_commands",
+    "plan_commands",
     "recommendation_commands",
     "user_commands",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,13 +68,22 @@ def serve(
     data: Annotated[Path | None, typer.Option("--data", help="organisation data folder")] = None,
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="worker processes (default ADVISOR_WORKERS, 1); several share jobs, the sign-in throttle and "
+            "the signing key through the application database",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web chat and scorecard (builds the knowledge index first if it is missing)."""
     import uvicorn
 
     from advisor.composition import build_advisor, build_users
 
-    settings = settings_with(data_dir=data, host=host, port=port)
+    settings = settings_with(data_dir=data, host=host, port=port, workers=workers)
     with clean_errors():
         users = build_users(settings)
         if not is_loopback_host(settings.host) and not users.has_users():
@@ -92,6 +102,10 @@ def serve(
             console.print(f"built the knowledge index: {report.added} documents, {report.chunks} passages")
         # The model, the default scorecard and its drill-downs load as the server starts: /healthz/live
         # answers at once, /healthz once they have (advisor.readiness), or says why not.
+    # Worker processes read their settings afresh: the options given here reach them as ADVISOR_* variables.
+    for name, value in {"data_dir": data, "host": host, "port": port, "workers": workers}.items():
+        if value is not None:
+            os.environ[f"ADVISOR_{name.upper()}"] = str(value)
     create_app: Callable[..., Any] = importlib.import_module("web.app").create_app
     console.print(f"ocmf-advisor on http://{settings.host}:{settings.port}")
     if users.has_users() and settings.secure_cookies:
@@ -100,6 +114,17 @@ def serve(
             "ADVISOR_COOKIE_SECURE=false on a trusted network",
             highlight=False,
         )
+    if settings.workers > 1:
+        del advisor  # each worker builds its own; this process only supervises them
+        console.print(f"{settings.workers} worker processes", highlight=False)
+        uvicorn.run(
+            "web.app:create_app",
+            factory=True,
+            workers=settings.workers,
+            log_level="info",
+            **server_options(settings),
+        )
+        return
     uvicorn.run(
         create_app(settings, advisor=advisor, users=users), log_level="info", **server_options(settings)
     )

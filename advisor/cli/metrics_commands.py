@@ -27,6 +27,13 @@ class DrillDimension(StrEnum):
     segment = "segment"
 
 
+class Engine(StrEnum):
+    """What computes the scorecard (docs/engines.md)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class Size(StrEnum):
     small = "small"
     medium = "medium"
@@ -115,14 +122,20 @@ def scorecard(
         typer.Option(help="drill down by team, product, channel or segment (small groups are hidden)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            help="duckdb (embedded) or spark (setting spark_master); default: setting metrics_engine"
+        ),
+    ] = None,
 ) -> None:
     """Compute the OCMF scorecard of an organisation's data."""
     with clean_errors():
+        from advisor.metrics_engine import open_metrics_store
         from metrics.scorecard import compute_scorecard
-        from metrics.store import open_store
 
         result = compute_scorecard(
-            open_store(data_dir),
+            open_metrics_store(get_settings(), data_dir, engine.value if engine else None),
             parse_period(period),
             baseline=parse_period(baseline),
             min_group_size=get_settings().min_group_size,

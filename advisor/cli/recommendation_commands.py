@@ -1,4 +1,5 @@
-"""Commands that track recommendations through their lifecycle: propose, accept, start, done, dismiss."""
+"""Commands that track recommendations through their lifecycle: propose, accept, start, done, dismiss (the
+plan's commands, assign, due, review, tick and comment, are in advisor.cli.plan_commands)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from advisor.models import RecommendationStatus, TrackedRecommendation
 from prompts import format_number
 
 if TYPE_CHECKING:
-    from advisor.models import MetricOutcome
+    from advisor.models import ChosenStep, MetricOutcome
+    from advisor.service import Advisor
+    from metrics.models import Period
 
 
 def describe_outcome(outcome: MetricOutcome) -> str:
@@ -111,6 +114,9 @@ def show(
         highlight=False,
         markup=True,
     )
+    from advisor.cli.plan_commands import print_plan  # it registers its commands on this module's app
+
+    print_plan(rec)
     if not rec.outcomes:
         console.print("No measured outcome yet.", highlight=False)
         return
@@ -139,13 +145,45 @@ def show(
 @recommendations_app.command("propose")
 def propose(
     period: PeriodOption = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--step",
+            help="a practice id to propose, optionally with where it starts: 'ID' (as ranked), 'ID@' (the "
+            "whole organisation) or 'ID@team=Billing Desk' (repeatable; default: all current next steps)",
+        ),
+    ] = None,
     actor: ActorOption = None,
     at: AtOption = None,
 ) -> None:
-    """Store the current next steps as proposals (one still open for the same practice is kept)."""
+    """Store the chosen next steps (default: all current ones) as proposals (one still open for the same
+    practice and scope is kept)."""
     with clean_errors():
-        stored = advisor_with().propose_next_steps(parse_period(period), actor=_actor(actor), at=_moment(at))
+        advisor = advisor_with()
+        if step:
+            stored = advisor.propose_steps(
+                _chosen(advisor, step, parse_period(period)),
+                parse_period(period),
+                actor=_actor(actor),
+                at=_moment(at),
+            )
+        else:
+            stored = advisor.propose_next_steps(parse_period(period), actor=_actor(actor), at=_moment(at))
     _print(stored)
+
+
+def _chosen(advisor: Advisor, steps: list[str], period: Period | None) -> list[ChosenStep]:
+    """`ID` keeps the scope the ranking suggests; `ID@` is everyone; `ID@team=Billing Desk` one group."""
+    from advisor.models import ChosenStep
+    from advisor.plan_rules import parse_scope_key
+
+    ranked = {rec.practice_id: rec.scope for rec in advisor.next_steps(period, limit=10)}
+    chosen = []
+    for text in steps:
+        practice_id, at_sign, key = text.partition("@")
+        scope = parse_scope_key(key) if at_sign else ranked.get(practice_id.strip())
+        chosen.append(ChosenStep(practice_id=practice_id.strip(), scope=scope))
+    return chosen
 
 
 def _move(

@@ -32,17 +32,26 @@ PasswordStdinOption = Annotated[
 ]
 
 
+TeamOption = Annotated[
+    str | None,
+    typer.Option(
+        help="the team whose figures are theirs, as the support data names it (e.g. 'Billing Desk')"
+    ),
+]
+
+
 @app.command("create-user")
 def create_user(
     username: Annotated[str, typer.Argument(help="the sign-in name (letters, digits, . _ @ -)")],
     role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")] = "agent",
     password_stdin: PasswordStdinOption = False,
+    team: TeamOption = None,
 ) -> None:
     """Create a user. The first user ends local single-user mode: from then on everyone signs in."""
     with clean_errors():
         users = build_users(settings_with())
         first = not users.has_users()
-        user = users.create_user(username, role, _password(password_stdin))
+        user = users.create_user(username, role, _password(password_stdin), team=team)
     console.print(f"created {user.username} ({user.role})", highlight=False)
     if first:
         console.print(
@@ -50,6 +59,17 @@ def create_user(
             "listen on addresses other than loopback.",
             highlight=False,
         )
+
+
+@app.command("set-team")
+def set_team(
+    username: Annotated[str, typer.Argument(help="whose team to set")],
+    team: Annotated[str, typer.Argument(help="the team as the support data names it; '' clears it")],
+) -> None:
+    """Set the team whose figures are a user's: a manager's home then shows that team's weak metrics."""
+    with clean_errors():
+        user = build_users(settings_with()).set_team(username, team)
+    console.print(f"{user.username} is in {user.team or 'no team'}", highlight=False)
 
 
 @app.command("set-password")
@@ -94,6 +114,7 @@ def list_users(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
                         "role": user.role,
                         "created_at": user.created_at.isoformat(),
                         "disabled": user.disabled,
+                        "team": user.team,
                     }
                     for user in users
                 ]
@@ -104,11 +125,11 @@ def list_users(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
         console.print("No users yet: the web app runs in local single-user mode (loopback only).")
         return
     table = Table(title="Users")
-    for column in ("username", "role", "created", "state"):
+    for column in ("username", "role", "team", "created", "state"):
         table.add_column(column)
     for user in users:
         state = "disabled" if user.disabled else "active"
-        table.add_row(user.username, user.role, f"{user.created_at:%Y-%m-%d}", state)
+        table.add_row(user.username, user.role, user.team or "", f"{user.created_at:%Y-%m-%d}", state)
     console.print(table)
 
 

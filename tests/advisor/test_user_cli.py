@@ -70,7 +70,7 @@ def test_tokens_are_printed_once_and_users_listed_without_hashes(tmp_path: Path)
     listed = runner.invoke(app, ["users", "--json"])
     assert listed.exit_code == 0
     [user] = json.loads(listed.stdout)["users"]
-    assert user.keys() == {"username", "role", "created_at", "disabled"}
+    assert user.keys() == {"username", "role", "created_at", "disabled", "team"}
     assert user["username"] == "root" and user["role"] == "admin"
     table = runner.invoke(app, ["users"])
     assert "root" in table.stdout and "argon2" not in table.stdout and secret not in table.stdout

@@ -206,3 +206,13 @@ def test_the_process_exits_cleanly_while_a_daemon_thread_embeds(onnx_embedder: O
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_texts_are_tokenised_once_without_padding_to_128(onnx_embedder: OnnxEmbedder) -> None:
+    # tokenizer.json pads every text to 128 tokens; each batch is padded to its own longest text instead
+    assert onnx_embedder._tokenizer.padding is None
+    assert onnx_embedder._session.get_session_options().intra_op_num_threads >= 1
+    mixed = [TEXTS[2], TEXTS[0], TEXTS[3], TEXTS[1]]  # short and long, out of order
+    together = np.asarray(onnx_embedder.embed(mixed))
+    alone = np.asarray([onnx_embedder.embed([text])[0] for text in mixed])
+    assert (together * alone).sum(axis=1).min() >= 0.9999

@@ -43,4 +43,4 @@ def serve(app: FastAPI) -> Iterator[str]:
         yield url
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=120)  # the app's shutdown waits for a warm-up still inside DuckDB

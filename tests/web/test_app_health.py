@@ -4,6 +4,7 @@ stops computing (then ready again once it is repaired)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -24,7 +25,7 @@ from web.app import create_app
 
 
 def test_the_session_server_is_live_and_ready(server_url: str) -> None:
-    assert httpx.get(f"{server_url}/healthz/live").json() == {"status": "alive"}
+    assert httpx.get(f"{server_url}/healthz/live").json() == {"status": "alive", "worker": os.getpid()}
     for path in ("/healthz", "/healthz/ready"):
         response = httpx.get(server_url + path)
         assert response.status_code == 200, response.text

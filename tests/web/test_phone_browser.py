@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 PAGES = (
     "/",
+    "/chat",
     "/scorecard",
     "/scorecard/metrics/C6",
     "/scorecard/metrics/C6/why",
@@ -25,6 +26,8 @@ PAGES = (
     "/knowledge",
     "/knowledge?q=customer+cannot+reset+two-factor+sign-in",
     "/data",
+    "/digest",
+    "/no/such/page",  # an error page, in the layout like every other
 )
 
 #: Visible elements whose right edge passes the viewport and that no scrolling box of their own holds in.

@@ -22,10 +22,11 @@ from web.app import create_app
 pytestmark = pytest.mark.browser
 
 READER_PAGES = {"/", "/scorecard", "/recommendations", "/knowledge", "/account"}
+#: The chat is at `/` where it is the role's home, else at /chat (web.navigation).
 NAV = {
-    "agent": READER_PAGES,
+    "agent": READER_PAGES - {"/"} | {"/chat"},
     "manager": READER_PAGES,
-    "leader": READER_PAGES,
+    "leader": READER_PAGES - {"/"} | {"/chat"},
     "admin": READER_PAGES | {"/data", "/admin/users"},
 }
 ADMIN_ONLY = ("/data", "/admin/users")

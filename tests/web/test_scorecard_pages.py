@@ -264,6 +264,7 @@ def test_every_script_style_and_link_is_served_by_the_app(server_url: str, path:
     assert [urlsplit(src).path for src in scripts] == [
         "/static/menu.js",  # every page's: the phone menu
         "/static/vendor/chartjs/chart.umd.min.js",
+        "/static/charts.js",  # what the chart scripts share
         "/static/scorecard.js",
     ]
     assert f"{server_url}/static/scorecard.css" in addresses

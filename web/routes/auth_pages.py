@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from advisor.access import ROLES, Permission, Principal
 from advisor.errors import AdvisorError, UserConflict, UserNotFound
-from advisor.users import MAX_PASSWORD_LENGTH, MAX_TOKEN_NAME_LENGTH, MIN_PASSWORD_LENGTH
+from advisor.users import MAX_PASSWORD_LENGTH, MAX_TEAM_LENGTH, MAX_TOKEN_NAME_LENGTH, MIN_PASSWORD_LENGTH
 from web.dependencies import TemplatesDep
 from web.security import SESSION_COOKIE, PrincipalDep, UsersDep, current_principal, require, safe_next
 from web.throttle import SignInThrottle
@@ -50,7 +50,7 @@ def login(
         return RedirectResponse("/", status_code=303)
     throttle: SignInThrottle = request.app.state.sign_in_throttle
     client = request.client.host if request.client else ""
-    if not throttle.allowed(username, client):
+    if not throttle.attempt(username, client):
         error = "Too many failed sign-ins for this account or from this address; try again in 15 minutes."
         context = {"next": safe_next(next), "error": error, "username": username}
         return templates.TemplateResponse(request, "login.html", context, status_code=429)
@@ -258,6 +258,20 @@ def change_role(
         lambda: users.set_role(username, role),
         f"{username} is now {role}.",
     )
+
+
+@router.post("/admin/users/{username}/team", response_class=HTMLResponse)
+def change_team(
+    username: str,
+    request: Request,
+    templates: TemplatesDep,
+    users: UsersDep,
+    principal: AdminDep,
+    team: Annotated[str, Form(max_length=MAX_TEAM_LENGTH)] = "",
+) -> Response:
+    """The team whose figures are the user's (a manager's home shows its weak metrics); blank clears it."""
+    notice = f"{username} is in {' '.join(team.split())}." if team.strip() else f"{username} has no team."
+    return _users_change(request, templates, users, principal, lambda: users.set_team(username, team), notice)
 
 
 @router.post("/admin/users/{username}/disabled", response_class=HTMLResponse)

@@ -11,12 +11,14 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from advisor.access import Permission, Principal
 from advisor.conversation import ChatToken
+from advisor.homes import focus_view
 from advisor.models import ChatAnswer, ChatTurn
 from advisor.reading import INTENT_LABELS, corrected_reading
 from advisor.vocabulary import DRILLDOWN_DIMENSIONS
 from metrics.definitions import METRICS
 from metrics.errors import MetricsError
 from web.dependencies import AdvisorDep, TemplatesDep
+from web.navigation import home_path
 from web.routes.chat_api import CONVERSATION_ID, ChatRequest
 from web.security import require
 
@@ -34,20 +36,44 @@ STARTERS = (
 SOLVABLE_KINDS = frozenset({"article", "solution", "case", "document"})
 
 
+ConversationQuery = Annotated[str | None, Query(max_length=64, pattern=CONVERSATION_ID)]
+AskQuery = Annotated[str | None, Query(max_length=4000)]
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(
     request: Request,
     advisor: AdvisorDep,
     templates: TemplatesDep,
     principal: ChatterDep,
-    c: Annotated[str | None, Query(max_length=64, pattern=CONVERSATION_ID)] = None,
-    ask: Annotated[str | None, Query(max_length=4000)] = None,
+    c: ConversationQuery = None,
+    ask: AskQuery = None,
 ) -> Response:
-    """The chat with the person's history, beside the scorecard summary and the next steps."""
+    """Each role's home (web.navigation): the advisor for managers and admins, else a redirect to theirs. A
+    conversation or a question in the address (`?c=`, `?ask=`) always opens the chat."""
+    target = home_path(principal)
+    if target != "/" and c is None and ask is None:
+        return RedirectResponse(target, status_code=303)
+    return chat_page(request, advisor, templates, principal, c, ask)
+
+
+@router.get("/chat", response_class=HTMLResponse)
+def chat_page(
+    request: Request,
+    advisor: AdvisorDep,
+    templates: TemplatesDep,
+    principal: ChatterDep,
+    c: ConversationQuery = None,
+    ask: AskQuery = None,
+) -> Response:
+    """The chat with the person's history, beside their team's (else the organisation's) weak metrics, the
+    scorecard summary and the next steps."""
     user = principal.username
+    focus = focus_view(advisor, principal.team) if principal.can(Permission.VIEW_SCORECARD) else None
     context = {
-        "scorecard": advisor.scorecard() if principal.can(Permission.VIEW_SCORECARD) else None,
-        "recommendations": advisor.next_steps(limit=3)
+        "scorecard": advisor.scorecard() if focus is not None and focus.team is None else None,
+        "focus": focus,
+        "recommendations": (focus.next_steps if focus else advisor.next_steps(limit=3))
         if principal.can(Permission.VIEW_RECOMMENDATIONS)
         else [],
         "conversation_id": c or "",
@@ -164,7 +190,7 @@ def delete_conversation_form(
 ) -> Response:
     """Remove one of the person's conversations, then back to a new one."""
     advisor.delete_conversation(conversation_id, user=principal.username)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/" if home_path(principal) == "/" else "/chat", status_code=303)
 
 
 @router.post("/chat/feedback")

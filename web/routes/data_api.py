@@ -175,5 +175,5 @@ def list_jobs(jobs: JobsDep) -> dict[str, Any]:
 def get_job(job_id: str, jobs: JobsDep) -> dict[str, Any]:
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, f"no job {job_id!r} (jobs are kept until the server restarts)")
+        raise HTTPException(404, f"no job {job_id!r} (the last 20 jobs are kept)")
     return job_json(job, jobs)

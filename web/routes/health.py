@@ -7,6 +7,7 @@ the server listens. Both are answered on the event loop from what the warm-up fo
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,9 +19,10 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz/live")
-async def live() -> dict[str, str]:
-    """The process is up and answering."""
-    return {"status": "alive"}
+async def live() -> dict[str, str | int]:
+    """The process is up and answering; `worker` names the process (with `advisor serve --workers N`, which
+    of them answered: a check that a proxy or the kernel spreads requests over all)."""
+    return {"status": "alive", "worker": os.getpid()}
 
 
 @router.get("/healthz")

@@ -84,7 +84,7 @@ async function ask(text, understood = null) {
           document.querySelectorAll('input[name="conversation_id"]').forEach((input) => {
             input.value = data.conversation_id;
           });
-          history.replaceState(null, "", `/?c=${encodeURIComponent(data.conversation_id)}#turn-${data.turn_id}`);
+          history.replaceState(null, "", `${location.pathname}?c=${encodeURIComponent(data.conversation_id)}#turn-${data.turn_id}`);
         }
       },
       onclose() {
@@ -149,7 +149,7 @@ if (form && messages) {
     }
   });
   if (form.dataset.autoask === "true" && box.value.trim()) {
-    history.replaceState(null, "", "/");
+    history.replaceState(null, "", location.pathname);
     ask(box.value);
   }
 }

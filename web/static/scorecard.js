@@ -1,39 +1,20 @@
-// Scorecard trend charts: progressive enhancement over the tables, drawn with the vendored Chart.js.
-// The data comes from <script type="application/json" id="scorecard-trends"> (written with Jinja's tojson);
-// every number a chart shows is also on the page as text.
+// Scorecard trend charts: progressive enhancement over the tables, drawn with the vendored Chart.js and the
+// shared helpers of charts.js. The data comes from <script type="application/json" id="scorecard-trends">
+// (written with Jinja's tojson); every number a chart shows is also on the page as text.
 (function () {
   "use strict";
 
-  var source = document.getElementById("scorecard-trends");
-  if (!source || typeof window.Chart === "undefined") {
+  var shared = window.OcmfCharts;
+  var trends = shared ? shared.data("scorecard-trends") : null;
+  if (!trends) {
     return;
   }
-  var trends = JSON.parse(source.textContent || "{}");
-  var styles = getComputedStyle(document.documentElement);
-
-  function colour(name, fallback) {
-    return styles.getPropertyValue(name).trim() || fallback;
-  }
-
-  var ink = colour("--ink", "#1c2430");
-  var muted = colour("--muted", "#5a6472");
-  var accent = colour("--accent", "#1f5fbf");
-  var line = colour("--line", "#d9dee5");
+  var muted = shared.colours.muted;
+  var accent = shared.colours.accent;
   var periodWash = "rgba(31, 95, 191, 0.09)";
 
   function numberText(value, unit) {
-    if (value === null || value === undefined) {
-      return "no data";
-    }
-    var digits = unit === "ratio" ? 2 : 1;
-    var text = Number(value).toLocaleString("en", { maximumFractionDigits: digits });
-    if (unit === "%") {
-      return text + "%";
-    }
-    if (unit === "ratio") {
-      return text + " : 1";
-    }
-    return text + " " + unit;
+    return shared.numberText(value, unit, "no data", unit === "ratio" ? 2 : 1);
   }
 
   // Shades the months of the scorecard's period (from `periodFrom` to the last month) behind the lines.
@@ -132,16 +113,9 @@
         maintainAspectRatio: false,
         animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? false : { duration: 300 },
         interaction: { mode: "index", intersect: false },
-        scales: {
-          x: { grid: { color: line }, ticks: { color: muted, maxRotation: 0, autoSkipPadding: 12 } },
-          y: {
-            grid: { color: line },
-            ticks: { color: muted },
-            title: { display: true, text: trend.unit, color: muted },
-          },
-        },
+        scales: shared.axes(trend.unit),
         plugins: {
-          legend: { display: Boolean(trend.reference), labels: { color: ink, usePointStyle: true, pointStyle: "line" } },
+          legend: shared.legend(Boolean(trend.reference)),
           tooltip: tooltip(trend),
           periodShade: { months: trend.months, from: trend.periodFrom },
         },
