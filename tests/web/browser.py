@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webelement import WebElement
 
 #: Screenshots and accessibility reports land here (CI keeps them as test artefacts).
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -61,3 +64,22 @@ def accessibility_violations(driver: webdriver.Chrome) -> list[dict[str, Any]]:
     if "error" in result:
         raise RuntimeError(f"axe-core failed: {result['error']}")
     return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def gone(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """A wait condition: `element` left the document (the next page replaced it). Selenium's `staleness_of`
+    raises instead when ChromeDriver answers "Node with given id does not belong to the document", which it
+    does for a node of the page that was just replaced, now and then."""
+
+    def check(_driver: webdriver.Chrome) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check

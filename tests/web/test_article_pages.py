@@ -13,14 +13,13 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from advisor.composition import build_advisor
 from advisor.settings import Settings
 from advisor.users import UserStore
 from knowledge.embeddings import SentenceTransformerEmbedder
-from tests.web.browser import accessibility_violations, screenshot
+from tests.web.browser import accessibility_violations, gone, screenshot
 from tests.web.servers import serve
 from tests.web.signed_in import PASSWORD, add_role_users, csrf_from, signed_in
 from web.app import create_app
@@ -189,7 +188,7 @@ def _submit(browser: webdriver.Chrome, button: WebElement) -> None:
     """Click a form's button and wait for the next page to replace this one."""
     old = browser.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(browser, 60).until(staleness_of(old))
+    WebDriverWait(browser, 60).until(gone(old))
     WebDriverWait(browser, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 

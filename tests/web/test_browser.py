@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.web.browser import ARTIFACTS, accessibility_violations, screenshot, start_chromium
+from tests.web.browser import ARTIFACTS, accessibility_violations, gone, screenshot, start_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -154,7 +154,7 @@ def test_a_leader_proposes_accepts_and_dismisses_recommendations(
     propose = browser.find_element(By.XPATH, "//button[text()='Propose the current next steps']")
     propose.click()
     # other tests of the session may have tracked items on the page already: wait for the reload first
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(propose))
+    WebDriverWait(browser, 30).until(gone(propose))
     WebDriverWait(browser, 30).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".tracked-item"))
     )
@@ -166,7 +166,7 @@ def test_a_leader_proposes_accepts_and_dismisses_recommendations(
     first_id, second_id = accept[0].get_attribute("id"), accept[1].get_attribute("id")
     accept[0].find_element(By.XPATH, ".//button[text()='Accept']").click()
     # the form posts and the page reloads: wait for the old page to go before looking at the new one
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(accept[0]))
+    WebDriverWait(browser, 30).until(gone(accept[0]))
     WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, first_id)))
     item = browser.find_element(By.ID, first_id)
     assert "accepted by local user" in item.text
@@ -180,7 +180,7 @@ def test_a_leader_proposes_accepts_and_dismisses_recommendations(
     )
     reason.send_keys("<script>alert('x')</script> not this quarter")
     second.find_element(By.XPATH, ".//button[text()='Dismiss']").click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(second))
+    WebDriverWait(browser, 30).until(gone(second))
     WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, second_id)))
     dismissed = browser.find_element(By.ID, second_id)
     assert "dismissed by local user" in dismissed.text

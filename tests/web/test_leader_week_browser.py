@@ -19,7 +19,6 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from advisor.composition import build_advisor
@@ -29,7 +28,7 @@ from advisor.settings import Settings
 from advisor.users import UserStore
 from knowledge.embeddings import SentenceTransformerEmbedder
 from metrics.demo import generate_demo
-from tests.web.browser import screenshot, start_chromium
+from tests.web.browser import gone, screenshot, start_chromium
 from tests.web.servers import serve
 from tests.web.signed_in import PASSWORD
 from tests.web.test_phone_browser import OVERFLOWING
@@ -109,7 +108,7 @@ class Walk:
             if "does not belong to the document" not in str(error):
                 raise
             self.driver.execute_script("arguments[0].click()", self.driver.find_element(By.ID, element_id))
-        WebDriverWait(self.driver, 60).until(staleness_of(page))  # the next page, not this one
+        WebDriverWait(self.driver, 60).until(gone(page))  # the next page, not this one
         self.wait_for_page()
 
     def shot(self, step: str, anchor: str | None = None) -> None:
@@ -172,7 +171,7 @@ def test_a_leaders_week(week: tuple[str, Advisor], screen: tuple[webdriver.Chrom
         button = form.find_element(By.TAG_NAME, "button")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
         button.click()
-        WebDriverWait(driver, 60).until(staleness_of(page))
+        WebDriverWait(driver, 60).until(gone(page))
         walk.wait_for_page()
         assert "/recommendations" in driver.current_url
     steps = _open_steps(advisor)

@@ -11,7 +11,6 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from advisor.plan_store import PlanStore
@@ -19,7 +18,7 @@ from advisor.recommendation_store import RecommendationStore
 from advisor.service import Advisor
 from advisor.settings import Settings
 from advisor.users import UserStore
-from tests.web.browser import accessibility_violations, screenshot
+from tests.web.browser import accessibility_violations, gone, screenshot
 from tests.web.servers import serve
 from tests.web.signed_in import PASSWORD
 from tests.web.test_phone_browser import OVERFLOWING, PHONE
@@ -48,7 +47,7 @@ def plan_server(
 def click_and_wait(browser: webdriver.Chrome, element: WebElement) -> None:
     """Submit a form by its button and wait for the next page."""
     element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(element))
+    WebDriverWait(browser, 30).until(gone(element))
     WebDriverWait(browser, 30).until(
         lambda driver: driver.execute_script("return document.readyState") == "complete"
     )
