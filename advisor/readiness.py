@@ -96,8 +96,7 @@ class Readiness:
     def _warm_up(self) -> None:
         try:
             self._run("knowledge index", self._index_built)
-            # One query loads the embedding model, the keyword index and the vector store together.
-            self._run("embedding model", lambda: self.advisor.search("how do we reduce reopened tickets", 1))
+            self._run("embedding model", self._model_answers)
             self._run("scorecard", self.advisor.scorecard)
             with self._lock:
                 self._warm = True
@@ -112,6 +111,10 @@ class Readiness:
         except Exception as error:  # left for the request that meets it
             log.warning("warm-up of the drill-downs stopped: %s", error)
 
+    def _model_answers(self) -> None:
+        """One query loads the embedding model, the keyword index and the vector store together."""
+        self.advisor.search("how do we reduce reopened tickets", 1)
+
     def _index_built(self) -> None:
         """The index is built where the app is built (`advisor serve`, the app's start), before it listens; an
         index that is still empty here was given so, and is reported rather than built behind callers' backs."""
@@ -124,6 +127,10 @@ class Readiness:
     def _recheck(self) -> None:
         try:
             self._run("knowledge index", self._index_built)  # one metadata read: another process's build
+            with self._lock:
+                model_failed = self._checks["embedding model"] != OK
+            if model_failed:  # a model that failed to load once is tried again, not reported forever
+                self._run("embedding model", self._model_answers)
             self._run("scorecard", self.advisor.scorecard)
             with self._lock:
                 self._last_check = self._clock()
