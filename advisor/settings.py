@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         description="threads serving blocking requests (pages, search, chat); more than a few per core only "
         "adds contention (measured with benchmarks/load.py: 10 beat the default 40 on 2 cores)",
     )
+    blas_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="threads a matrix product may use while serving (OpenBLAS): a request's products are "
+        "small, and idle OpenBLAS threads spin, so more than one doubled a search's CPU time and took the "
+        "core another request needed (issue 18 §4)",
+    )
     shutdown_wait_seconds: float = Field(
         60.0,
         ge=0,
@@ -113,6 +121,15 @@ class Settings(BaseSettings):
         None,
         description="where Spark reads the canonical Parquet tables (hdfs://, s3a://, a shared folder); "
         "unset: the data folder (CSV tables are checked and staged as Parquet first)",
+    )
+    metrics_memory_bytes: int | None = Field(
+        None,
+        ge=64 * 1024**2,
+        description="memory DuckDB may hold for the scorecard before large aggregations spill to disk "
+        "(bytes); unset: DuckDB's default, 80% of the machine's memory",
+    )
+    metrics_spill_dir: Path | None = Field(
+        None, description="where the scorecard's DuckDB spills beyond its memory; unset: DuckDB's own folder"
     )
     # -- knowledge index (issue 4) ----------------------------------------------------------------------
     chroma_url: str | None = Field(

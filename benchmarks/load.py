@@ -13,7 +13,14 @@ an exponential pause of mean --think seconds. A prober asks /healthz twice a sec
 would. Only loopback addresses are accepted, and clients and duration are bounded.
 
 Reported per endpoint: requests, errors (status >= 400, timeouts, dropped connections) with samples,
-p50/p95/p99 in ms, and throughput; the goals of issue 15 beside them.
+p50/p95/p99 in ms, and throughput; the goals (benchmarks/targets.json) beside them.
+
+With --scaling 1,10 it measures how chat scales with concurrent clients instead (issue 18 §4): for each count,
+that many clients ask chat questions back to back (no think time) for --duration seconds, after one warm-up
+round of every question; reported per count: answers per second, p50/p95 of every answer and of the answers
+the chat found by searching the knowledge (intent how_to), and the throughput against one
+client, with the goals beside them. The SSE stream of a composed answer is timed too (time to its first and
+last event, and how many events it sent).
 """
 
 from __future__ import annotations
@@ -40,18 +47,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.targets import goal, goals
+
 MAX_CLIENTS = 200
+#: Distinct search questions made for a --scaling run, shared out between its rounds.
+SCALING_QUESTIONS = 40_000
 MAX_DURATION_S = 600
 REQUEST_TIMEOUT_S = 30.0
 SIGN_IN_TIMEOUT_S = 300.0
-GOALS = {
-    "clients": 50,
-    "duration_s": 180,
-    "errors": 0,
-    "chat_p95_ms": 1000,
-    "healthz_p99_ms": 200,
-    "processes": 1,
-}
 #: Questions of every kind the chat answers without an LLM (intents of advisor.understanding).
 QUESTIONS = [
     "What should we improve next?",
@@ -67,6 +71,45 @@ QUESTIONS = [
     "How do we reduce reopened tickets?",
     "What is our CSAT for the Payroll product?",
 ]
+#: Chat questions the advisor answers from the knowledge index (the --scaling mode's search questions).
+SEARCH_QUESTIONS = [
+    "How do I reconnect a bank feed that stopped importing?",
+    "How do we reduce reopened tickets?",
+    "How can I reset a customer's password?",
+    "What fixed invoice exports failing before?",
+    "How do we onboard new agents faster?",
+]
+#: How agents ask about a known problem: with --scaling every search question is one of these about one of the
+#: demo's problems, with its own case number, so no two are alike and each is embedded (a repeated question's
+#: vector is remembered, which would flatter the figures).
+SEARCH_TEMPLATES = [
+    "How do I fix this for a {product} customer: {subject}? Case {number}",
+    "{product} customer reports that {subject}. How do we resolve it? Case {number}",
+    "Case {number} on {product}: {subject}. Any known fix?",
+    "Customer says {subject} in {product} (ticket {number}), what should I try?",
+]
+
+
+def distinct_search_questions(count: int) -> list[str]:
+    """`count` different search questions about the demo organisation's known problems."""
+    from metrics.demo.catalog import PRODUCTS
+    from metrics.demo.resolutions import PROBLEMS
+
+    topics = [
+        (PRODUCTS[n], subject.lower()) for n, problems in enumerate(PROBLEMS) for subject, _ in problems
+    ]
+    return [
+        SEARCH_TEMPLATES[number % len(SEARCH_TEMPLATES)].format(
+            product=topics[number % len(topics)][0],
+            subject=topics[number % len(topics)][1],
+            number=10_000 + number,
+        )
+        for number in range(count)
+    ]
+
+
+#: Intents whose answers come from searching the knowledge index.
+SEARCH_INTENTS = {"how_to"}
 SEARCHES = [
     "reopened tickets",
     "customers wait too long for a first reply",
@@ -236,24 +279,138 @@ def run_load(
         "errors": total_errors,
         "endpoints": table,
         "goals": {
-            "errors": {"goal": 0, "measured": total_errors, "met": total_errors == 0},
-            "chat_p95_ms": {
-                "goal": GOALS["chat_p95_ms"],
-                "measured": chat_p95,
-                "met": (chat_p95 or 0) < 1000,
-            },
-            "healthz_p99_ms": {
-                "goal": GOALS["healthz_p99_ms"],
-                "measured": health_p99,
-                "met": (health_p99 or 0) < 200,
-            },
-            "clients_x_duration": {
-                "goal": f"{GOALS['clients']} x {GOALS['duration_s']} s",
-                "measured": f"{clients} x {round(elapsed)} s",
-                "met": clients >= GOALS["clients"] and elapsed >= GOALS["duration_s"],
-            },
+            "errors": goal("load", "errors").check(total_errors),
+            "chat_p95_ms": goal("load", "chat_p95_ms").check(chat_p95),
+            "healthz_p99_ms": goal("load", "healthz_p99_ms").check(health_p99),
+            "clients": goal("load", "clients").check(clients),
+            "duration_s": goal("load", "duration_s").check(round(elapsed, 1)),
         },
     }
+
+
+# -- how chat scales with concurrent clients (issue 18 §4) ---------------------------------------------------
+async def _chat_clients(
+    url: str, clients: int, duration: float, username: str, password: str, questions: list[str]
+) -> tuple[list[tuple[float, str]], list[str], float]:
+    """`clients` clients asking `questions` back to back for `duration` s (client n starts at question n and
+    takes every `clients`-th, so no two ask the same): (seconds, intent) per answer, the errors, and the
+    measured seconds."""
+    answers: list[tuple[float, str]] = []
+    errors: list[str] = []
+    window = Window(clients, duration)
+
+    async def loop(number: int) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+            await sign_in(client, username, password)
+            until = await window.opened()
+            turn = number
+            while time.monotonic() < until:
+                question = questions[turn % len(questions)]
+                turn += clients
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/api/chat", json={"message": question})
+                except httpx.HTTPError as failure:
+                    errors.append(f"{type(failure).__name__}: {failure}")
+                    continue
+                seconds = time.perf_counter() - started
+                if response.status_code >= 400:
+                    errors.append(f"{response.status_code} {response.text[:160]}")
+                    continue
+                answers.append((seconds, str(response.json().get("intent"))))
+
+    await asyncio.gather(*(loop(number) for number in range(clients)))
+    return answers, errors, time.monotonic() - (window.start or time.monotonic())
+
+
+def _latency(seconds: list[float]) -> dict[str, float | int | None]:
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"n": 0, "p50_ms": None, "p95_ms": None}
+    return {
+        "n": len(ordered),
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(ordered, 0.95) * 1000, 1),
+    }
+
+
+async def _stream_timing(url: str, username: str, password: str, question: str) -> dict[str, Any]:
+    """Time to the first and the last event of /api/chat/stream for one composed answer, and its events."""
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        await sign_in(client, username, password)
+        started = time.perf_counter()
+        first: float | None = None
+        events = 0
+        async with client.stream("POST", "/api/chat/stream", json={"message": question}) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    events += 1
+                    first = first if first is not None else time.perf_counter() - started
+        return {
+            "question": question,
+            "events": events,
+            "first_event_ms": round((first or 0) * 1000, 1),
+            "last_event_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+
+
+def run_scaling(
+    url: str, *, counts: list[int], duration: float, username: str, password: str
+) -> dict[str, Any]:
+    """Chat answers per second with each count of concurrent clients, against one client."""
+    for count in counts:
+        check_bounds(url, count, duration)
+    questions = [*QUESTIONS, *SEARCH_QUESTIONS]
+    # one warm-up round: every question answered once, so no count pays for the first computations
+    warm = asyncio.run(_warm_up(url, username, password, questions))
+    rows: dict[str, Any] = {}
+    for count in counts:
+        answers, errors, elapsed = asyncio.run(
+            _chat_clients(url, count, duration, username, password, questions)
+        )
+        rows[str(count)] = {
+            "clients": count,
+            "duration_s": round(elapsed, 1),
+            "answers": len(answers),
+            "errors": len(errors),
+            "error_samples": sorted(set(errors))[:5],
+            "answers_per_s": round(len(answers) / elapsed, 2) if elapsed > 0 else None,
+            "all_answers": _latency([seconds for seconds, _ in answers]),
+            "search_answers": _latency([s for s, intent in answers if intent in SEARCH_INTENTS]),
+            "load_average": [round(value, 2) for value in os.getloadavg()],
+        }
+    one = rows.get("1", {}).get("answers_per_s")
+    for row in rows.values():
+        row["throughput_vs_one_client"] = round(row["answers_per_s"] / one, 2) if one else None
+    ten = rows.get("10", {})
+    stream = asyncio.run(_stream_timing(url, username, password, SEARCH_QUESTIONS[1]))
+    return {
+        "mode": "scaling",
+        "warm_up_errors": warm,
+        "counts": rows,
+        "stream": stream,
+        "goals": {
+            "chat_throughput_10_vs_1": goal("load", "chat_throughput_10_vs_1").check(
+                ten.get("throughput_vs_one_client")
+            ),
+            "search_question_p95_ms_10_clients": goal("load", "search_question_p95_ms_10_clients").check(
+                ten.get("search_answers", {}).get("p95_ms")
+            ),
+            "errors": goal("load", "errors").check(sum(row["errors"] for row in rows.values())),
+        },
+    }
+
+
+async def _warm_up(url: str, username: str, password: str, questions: list[str]) -> list[str]:
+    """Every question once, one at a time; the errors."""
+    errors: list[str] = []
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S * 4) as client:
+        await sign_in(client, username, password)
+        for question in questions:
+            response = await client.post("/api/chat", json={"message": question})
+            if response.status_code >= 400:
+                errors.append(f"{response.status_code} {response.text[:160]}")
+    return errors
 
 
 def check_bounds(url: str, clients: int, duration: float) -> None:
@@ -371,24 +528,35 @@ def main() -> None:
     parser.add_argument("--size", default="small", choices=["small", "medium"], help="demo organisation")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ocmf-advisor-load")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--scaling", help="comma-separated client counts (e.g. 1,10): chat throughput against one client"
+    )
     args = parser.parse_args()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else LOAD_PASSWORD
-    report: dict[str, Any] = {"benchmark": "load", "cpus": os.cpu_count(), "llm": "none"}
-    if args.url:
-        check_bounds(args.url, args.clients, args.duration)
-        report |= run_load(
-            args.url, clients=args.clients, duration=args.duration, username=args.user, password=password,
+    report: dict[str, Any] = {
+        "benchmark": "load", "cpus": os.cpu_count(), "llm": "none", "all_goals": goals("load"),
+    }  # fmt: skip
+    counts = [int(count) for count in args.scaling.split(",")] if args.scaling else []
+
+    def measure(url: str) -> dict[str, Any]:
+        if counts:
+            return run_scaling(
+                url, counts=counts, duration=args.duration, username=args.user, password=password
+            )
+        return run_load(
+            url, clients=args.clients, duration=args.duration, username=args.user, password=password,
             think=args.think,
         )  # fmt: skip
+
+    if args.url:
+        check_bounds(args.url, max([args.clients, *counts]), args.duration)
+        report |= measure(args.url)
     else:
-        check_bounds("http://127.0.0.1", args.clients, args.duration)
+        check_bounds("http://127.0.0.1", max([args.clients, *counts]), args.duration)
         env = prepare(args.work, args.size)
         with started_server(env, args.work / "server.log") as (url, start, pid):
             report |= {"server": "advisor serve (one process)", "demo": args.size, "start": start}
-            report |= run_load(
-                url, clients=args.clients, duration=args.duration, username=args.user, password=password,
-                think=args.think,
-            )  # fmt: skip
+            report |= measure(url)
             report["server_peak_rss_mb"] = _peak_rss_mb(pid)
     text = json.dumps(report, indent=2)
     if args.out:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
+from threadpoolctl import threadpool_limits
 
 from advisor.composition import build_advisor, build_users, signing_secret
 from advisor.database import state_folder
@@ -74,6 +75,9 @@ def create_app(
         # Blocking requests run in this many threads: past a few, more only contend for the GIL (the event
         # loop, /healthz included, waits its turn behind them) on a machine of a few cores.
         to_thread.current_default_thread_limiter().total_tokens = resolved.worker_threads
+        # Requests run in parallel, not their matrix products: OpenBLAS's spinning threads otherwise take the
+        # core that another request needs (process-wide, so set here once, before any request).
+        threadpool_limits(limits=resolved.blas_threads, user_api="blas")
         # The model, the index and the scorecard load in the background; /healthz says when they have.
         app.state.readiness = Readiness(app.state.advisor)
         app.state.readiness.start()

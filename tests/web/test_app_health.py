@@ -126,3 +126,15 @@ def test_health_answers_stay_fast_while_the_scorecard_is_rechecked(server_url: s
             assert client.get("/healthz").status_code == 200
             timings.append(time.perf_counter() - started)
     assert sorted(timings)[-3] < 0.2, timings
+
+
+def test_a_served_request_does_its_matrix_products_on_one_thread(server_url: str, settings: Settings) -> None:
+    """OpenBLAS's idle threads spin: with two of them a search took twice its CPU time and the core that a
+    concurrent request needed (issue 18 §4), so the app limits them when it starts."""
+    from threadpoolctl import threadpool_info
+
+    assert httpx.get(f"{server_url}/healthz/live").status_code == 200
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "numpy's BLAS is not visible to threadpoolctl"
+    assert settings.blas_threads == 1
+    assert all(pool["num_threads"] == settings.blas_threads for pool in blas)
