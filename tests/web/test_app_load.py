@@ -40,6 +40,17 @@ def test_ten_clients_for_ten_seconds_without_an_error(
         report = load.run_load(
             url, clients=10, duration=10, username="loadtest", password=load.LOAD_PASSWORD, think=0.2
         )
+        scaling = load.run_scaling(
+            url, counts=[1, 3], duration=3, username="loadtest", password=load.LOAD_PASSWORD
+        )
+    # the scaling mode (issue 18 §4): answers at each count, search answers among them, goals beside them
+    assert scaling["warm_up_errors"] == [] and scaling["goals"]["errors"]["met"] is True
+    for count in ("1", "3"):
+        row = scaling["counts"][count]
+        assert row["answers"] > 0 and row["search_answers"]["n"] > 0 and row["errors"] == 0
+    assert scaling["counts"]["1"]["throughput_vs_one_client"] == 1.0
+    assert scaling["goals"]["chat_throughput_10_vs_1"]["met"] is None  # no 10-client round was run
+    assert scaling["stream"]["events"] >= 2
     assert report["errors"] == 0, report["endpoints"]
     endpoints = report["endpoints"]
     assert {"chat", "scorecard_api", "search_api", "page", "healthz", "healthz_probe"} <= endpoints.keys()
