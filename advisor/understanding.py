@@ -77,9 +77,12 @@ def understand(message: str, vocabulary: Vocabulary, history: Sequence[Understoo
     about_people = _about_people(words, vocabulary)
     if intent == "definition" and (groups or periods):
         intent = "status"
+    problem = not metrics and _describes_a_problem(words, vocabulary)
+    if intent == "what_worked" and problem:
+        intent = "how_to"  # "what worked before when invoice totals do not match?": prior solutions
     if intent is None:
         content = [word for word in words if len(word) > 2 or word.startswith("{")]
-        if metrics or groups or periods:
+        if metrics or periods or (groups and not problem):
             intent = "status"
         elif len(content) >= 3:
             intent = "how_to"
@@ -104,6 +107,83 @@ def understand(message: str, vocabulary: Vocabulary, history: Sequence[Understoo
             reading.intent = "clarify"
             reading.question = METRIC_QUESTION
     return reading
+
+
+#: Words that say nothing about what a message is about.
+FUNCTION_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "our",
+        "their",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "with",
+        "from",
+        "into",
+        "when",
+        "what",
+        "why",
+        "how",
+        "who",
+        "which",
+        "where",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "any",
+        "all",
+        "not",
+        "but",
+        "you",
+        "your",
+        "they",
+        "them",
+        "there",
+        "here",
+        "then",
+        "than",
+        "been",
+        "being",
+        "also",
+        "just",
+        "very",
+        "about",
+        "again",
+        "some",
+    ]
+)
+#: Words of a message outside the metrics vocabulary that make it a problem to search for, not a status.
+PROBLEM_WORDS = 2
+
+
+def _describes_a_problem(words: list[str], vocabulary: Vocabulary) -> bool:
+    """A message that describes something going wrong in words the metrics vocabulary does not hold
+    ("invoice totals do not match the ledger", where Ledger is also a product): a question for the
+    knowledge, not about a group's metrics."""
+    unknown = [
+        word
+        for word in words
+        if len(word) > 2
+        and word.isalpha()
+        and word not in FUNCTION_WORDS
+        and word not in vocabulary.known_words
+    ]
+    return len(unknown) >= PROBLEM_WORDS
 
 
 def _spell(text: str, vocabulary: Vocabulary, *, fuzzy: bool) -> str:

@@ -401,6 +401,25 @@ def run_scaling(
     }
 
 
+async def first_answers(url: str, username: str, password: str) -> dict[str, float]:
+    """Milliseconds of the first search and the first chat answer after the server said ready (issue 18 §2:
+    ready means the model, the index and the scorecard are loaded, so the first answers wait for nothing)."""
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
+        await sign_in(client, username, password)
+        timings: dict[str, float] = {}
+        for name, call in (
+            (
+                "first_search_ms",
+                lambda: client.get("/api/search", params={"q": "bank feed stopped importing"}),
+            ),
+            ("first_chat_search_ms", lambda: client.post("/api/chat", json={"message": SEARCH_QUESTIONS[0]})),
+        ):
+            started = time.perf_counter()
+            (await call()).raise_for_status()
+            timings[name] = round((time.perf_counter() - started) * 1000, 1)
+        return timings
+
+
 async def _warm_up(url: str, username: str, password: str, questions: list[str]) -> list[str]:
     """Every question once, one at a time; the errors."""
     errors: list[str] = []
@@ -555,6 +574,7 @@ def main() -> None:
         check_bounds("http://127.0.0.1", max([args.clients, *counts]), args.duration)
         env = prepare(args.work, args.size)
         with started_server(env, args.work / "server.log") as (url, start, pid):
+            start |= asyncio.run(first_answers(url, args.user, password))
             report |= {"server": "advisor serve (one process)", "demo": args.size, "start": start}
             report |= measure(url)
             report["server_peak_rss_mb"] = _peak_rss_mb(pid)

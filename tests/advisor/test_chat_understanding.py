@@ -322,3 +322,24 @@ def test_a_long_pasted_message_is_searched(other_vocabulary: Vocabulary) -> None
     ]
     reading = understand(email, other_vocabulary)
     assert reading.intent == "how_to"
+
+
+def test_a_problem_that_names_a_group_is_searched_not_read_as_its_status(
+    other_vocabulary: Vocabulary,
+) -> None:
+    """An agent describing a customer's problem often names the product; that is a question for the
+    knowledge (filtered to the product), not for the product's metrics."""
+    for message in (
+        "Dispatch Pro route optimiser keeps skipping the last stop",
+        "Have we seen this before: FleetTrack trips vanish after midnight? (case 10002)",
+        "What worked before when Harbour Portal invoices show twice?",
+    ):
+        reading = understand(message, other_vocabulary)
+        assert reading.intent == "how_to", (message, reading)
+        assert reading.filters.get("product") in {"Dispatch Pro", "FleetTrack", "Harbour Portal"}
+    # a group alone, a group with a period, or a metric keeps its reading
+    assert understand("Renewals", other_vocabulary).intent == "status"
+    assert understand("FleetTrack last month", other_vocabulary).intent == "status"
+    assert understand("What worked before on first contact resolution?", other_vocabulary).intent == (
+        "what_worked"
+    )
