@@ -36,6 +36,8 @@ def build_advisor(settings: Settings) -> Advisor:
         practices=load_practices(known_metric_ids=frozenset(SCORECARD_METRIC_IDS)),
         min_group_size=settings.min_group_size,
         date_window=settings.date_window(),
+        metrics_memory_bytes=settings.metrics_memory_bytes,
+        metrics_spill_dir=settings.metrics_spill_dir,
     )
     advisor.index_pending_solutions()
     advisor.remeasure_due_outcomes()

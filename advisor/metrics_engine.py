@@ -18,7 +18,12 @@ def open_metrics_store(settings: Settings, data_dir: Path, engine: EngineName | 
     """The organisation's tables for the chosen engine (`engine`, else the setting)."""
     chosen = engine or settings.metrics_engine
     if chosen == "duckdb":
-        return open_store(data_dir, window=settings.date_window())
+        return open_store(
+            data_dir,
+            window=settings.date_window(),
+            memory_bytes=settings.metrics_memory_bytes,
+            spill_dir=settings.metrics_spill_dir,
+        )
     from metrics.engines.spark_engine import open_spark_store, spark_session
 
     location = settings.spark_data_uri or str(data_dir.resolve())

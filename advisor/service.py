@@ -88,10 +88,14 @@ class Advisor:
         phraser: Phraser | None = None,
         min_group_size: int = 5,
         date_window: DateWindow | None = None,
+        metrics_memory_bytes: int | None = None,
+        metrics_spill_dir: Path | None = None,
     ) -> None:
         self.data_dir = data_dir
         #: The plausible dates (settings); None: metrics.plausible's default window.
         self.date_window = date_window
+        #: What the scorecard's engine may hold in memory before it spills, and where (settings).
+        self._memory = (metrics_memory_bytes, metrics_spill_dir)
         self.index = index
         self.recommendations = recommendations
         #: Each recommendation's plan: owner, due and review dates, checklist, comments.
@@ -116,7 +120,10 @@ class Advisor:
         self._forget_if_changed(path)
         with self._lock:
             if path not in self._stores:
-                self._stores[path] = open_store(path, window=self.date_window)
+                memory_bytes, spill_dir = self._memory
+                self._stores[path] = open_store(
+                    path, window=self.date_window, memory_bytes=memory_bytes, spill_dir=spill_dir
+                )
             return self._stores[path]
 
     def _forget_if_changed(self, path: Path) -> None:

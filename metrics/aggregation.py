@@ -2,14 +2,17 @@
 
 One query per metric answers every window at once: the records are joined to a small table of windows on
 their time and aggregated per window (and per group for a drill-down), all inside the engine
-(DuckDB, or Spark through `metrics.engines`).
+(DuckDB, or Spark through `metrics.engines`). Metrics whose records share their rows can share the query too
+(`metrics.batch`), each reading its own columns (`Values`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -44,64 +47,119 @@ class Stats:
     extra: dict[str, float | None] = field(default_factory=dict)
 
 
-#: Figures each aggregation reports beside its value, as (name, SQL over the joined rows `rec` and `win`).
-#: `stderr` is the standard error of the value (for a median, the large-sample 1.2533 sd / sqrt(n)): it tells
-#: a real change against the baseline from noise.
-_EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
-    "distribution": (
-        ("median", "median(rec.x)"),
-        ("p80", "quantile_cont(rec.x, 0.8)"),
-        ("mean", "avg(rec.x)"),
-        ("share_above_zero", "100 * avg(CASE WHEN rec.x > 0 THEN 1.0 ELSE 0.0 END)"),
-        ("stderr", "1.2533 * stddev_samp(rec.x) / sqrt(count(rec.x))"),
-    ),
-    "count": (
-        ("share_above_zero", "100 * avg(CASE WHEN rec.x > 0 THEN 1.0 ELSE 0.0 END)"),
-        ("median", "median(rec.x)"),
-        ("p80", "quantile_cont(rec.x, 0.8)"),
-        ("stderr", "stddev_samp(rec.x) / sqrt(count(rec.x))"),
-    ),
-    "percent": (("stderr", "100 * stddev_samp(rec.x) / sqrt(count(rec.x))"),),
-    "mean": (("stderr", "stddev_samp(rec.x) / sqrt(count(rec.x))"),),
-    "nps": (
-        ("promoters_pct", "100 * avg(CASE WHEN rec.x > 0 THEN 1.0 ELSE 0.0 END)"),
-        ("detractors_pct", "100 * avg(CASE WHEN rec.x < 0 THEN 1.0 ELSE 0.0 END)"),
-        ("stderr", "100 * stddev_samp(rec.x) / sqrt(count(rec.x))"),
-    ),
-    "ratio": (("numerator", "sum(rec.x)"), ("denominator", "sum(rec.y)")),
-    # A sum of n draws (revenue events) varies by sqrt(n) standard deviations: a few large events on a small n
-    # swing it far, so its noise band must see that.
-    "sum": (("stderr", "sqrt(count(rec.x)) * stddev_samp(rec.x)"),),
-}
+@dataclass(frozen=True)
+class Values:
+    """The record columns one metric's aggregates read, and the rows they count.
 
-_VALUE: dict[str, str] = {
-    "distribution": "median(rec.x)",
-    "count": "avg(rec.x)",
-    "percent": "100 * avg(rec.x)",
-    "mean": "avg(rec.x)",
-    "nps": "100 * avg(rec.x)",
-    "ratio": "sum(rec.x) / nullif(sum(rec.y), 0)",
-    "sum": "sum(rec.x)",
-    "snapshot": (
-        "100 * avg(CASE WHEN rec.done_at IS NOT NULL THEN CASE WHEN rec.done_at < win.hi THEN 1.0 ELSE 0.0 END "
-        "ELSE rec.x END)"
-    ),
-    "participation": "100.0 * count(DISTINCT rec.person) FILTER (WHERE rec.x > 0) / count(DISTINCT rec.person)",
-}
+    A metric aggregated alone reads `rec.x` and `rec.y` of the rows its query keeps. Metrics computed together
+    over shared rows (`metrics.batch`) each read their own columns, and each aggregate is filtered to the rows
+    the metric would have kept alone (`kept`), so its figures are the same.
+    """
+
+    x: str = "rec.x"
+    y: str = "rec.y"
+    kept: str | None = None
+
+    def only(self, condition: str | None = None) -> str:
+        """The FILTER clause of one aggregate: its own `condition` and the metric's rows ("" for neither)."""
+        parts = [part for part in (condition, self.kept) if part]
+        return f" FILTER (WHERE {' AND '.join(parts)})" if parts else ""
 
 
-def _stats_columns(aggregation: Aggregation, people: bool) -> list[str]:
-    if aggregation not in _VALUE:
-        raise ValueError(f"{aggregation!r} is derived from other metrics, not aggregated from records")
-    n = "count(DISTINCT rec.person)" if aggregation == "participation" else "count(*)"
+def _extra(aggregation: Aggregation, v: Values) -> tuple[tuple[str, str], ...]:
+    """Figures each aggregation reports beside its value, as (name, SQL over the joined rows `rec` and `win`).
+
+    `stderr` is the standard error of the value (for a median, the large-sample 1.2533 sd / sqrt(n)): it tells
+    a real change against the baseline from noise.
+    """
+    x, only = v.x, v.only()
+    above_zero = f"100 * avg(CASE WHEN {x} > 0 THEN 1.0 ELSE 0.0 END){only}"
+    if aggregation == "distribution":
+        return (
+            ("median", f"median({x}){only}"),
+            ("p80", f"quantile_cont({x}, 0.8){only}"),
+            ("mean", f"avg({x}){only}"),
+            ("share_above_zero", above_zero),
+            ("stderr", f"1.2533 * stddev_samp({x}){only} / sqrt(count({x}){only})"),
+        )
+    if aggregation == "count":
+        return (
+            ("share_above_zero", above_zero),
+            ("median", f"median({x}){only}"),
+            ("p80", f"quantile_cont({x}, 0.8){only}"),
+            ("stderr", f"stddev_samp({x}){only} / sqrt(count({x}){only})"),
+        )
+    if aggregation in ("percent", "nps"):
+        stderr = ("stderr", f"100 * stddev_samp({x}){only} / sqrt(count({x}){only})")
+        if aggregation == "percent":
+            return (stderr,)
+        return (
+            ("promoters_pct", above_zero),
+            ("detractors_pct", f"100 * avg(CASE WHEN {x} < 0 THEN 1.0 ELSE 0.0 END){only}"),
+            stderr,
+        )
+    if aggregation == "mean":
+        return (("stderr", f"stddev_samp({x}){only} / sqrt(count({x}){only})"),)
+    if aggregation == "ratio":
+        return (("numerator", f"sum({x}){only}"), ("denominator", f"sum({v.y}){only}"))
+    if aggregation == "sum":
+        # A sum of n draws (revenue events) varies by sqrt(n) standard deviations: a few large events on a
+        # small n swing it far, so its noise band must see that.
+        return (("stderr", f"sqrt(count({x}){only}) * stddev_samp({x}){only}"),)
+    return ()
+
+
+def _value(aggregation: Aggregation, v: Values) -> str:
+    x, only = v.x, v.only()
+    if aggregation == "distribution":
+        return f"median({x}){only}"
+    if aggregation in ("count", "mean"):
+        return f"avg({x}){only}"
+    if aggregation in ("percent", "nps"):
+        return f"100 * avg({x}){only}"
+    if aggregation == "ratio":
+        return f"sum({x}){only} / nullif(sum({v.y}){only}, 0)"
+    if aggregation == "sum":
+        return f"sum({x}){only}"
+    if aggregation == "snapshot":
+        return (
+            "100 * avg(CASE WHEN rec.done_at IS NOT NULL THEN CASE WHEN rec.done_at < win.hi THEN 1.0 ELSE 0.0 "
+            f"END ELSE {x} END){only}"
+        )
+    if aggregation == "participation":
+        return f"100.0 * count(DISTINCT rec.person){v.only(f'{x} > 0')} / count(DISTINCT rec.person){only}"
+    raise ValueError(f"{aggregation!r} is derived from other metrics, not aggregated from records")
+
+
+def stats_columns(aggregation: Aggregation, people: bool, values: Values | None = None) -> list[str]:
+    """The aggregates of one metric's Stats, in the order `read_stats` reads them."""
+    v = values or Values()
+    value = _value(aggregation, v)
+    only = v.only()
+    n = f"count(DISTINCT rec.person){only}" if aggregation == "participation" else f"count(*){only}"
     size = (
-        "count(DISTINCT rec.person) + count(*) FILTER (WHERE rec.person IS NULL)"
+        f"count(DISTINCT rec.person){only} + count(*){v.only('rec.person IS NULL')}"
         if people or aggregation == "participation"
-        else "count(*)"
+        else f"count(*){only}"
     )
-    columns = [n, size, _VALUE[aggregation], "count(*) FILTER (WHERE rec.flag)"]
-    columns += [sql for _, sql in _EXTRA.get(aggregation, ())]
+    columns = [n, size, value, f"count(*){v.only('rec.flag')}"]
+    columns += [sql for _, sql in _extra(aggregation, v)]
     return columns
+
+
+def read_stats(aggregation: Aggregation, figures: Sequence[Any]) -> Stats:
+    """Stats from one row's figures in the order of `stats_columns`."""
+    n, size, value, flagged, *extra = figures
+    names = [name for name, _ in _extra(aggregation, Values())]
+    return Stats(
+        n=int(n),
+        size=int(size),
+        value=None if value is None else float(value),
+        flagged=int(flagged),
+        extra={
+            name: None if figure is None else float(figure) for name, figure in zip(names, extra, strict=True)
+        },
+    )
 
 
 def aggregate(
@@ -116,40 +174,34 @@ def aggregate(
     """Stats per window (and per group of `by`, when given); windows without records are absent.
 
     `cursor` is the engine's session (a DuckDB cursor still works: it is the embedded engine's session)."""
-    rows = as_session(cursor).fetch(_query(records_sql, aggregation, windows, people, by)).rows
-    names = [name for name, _ in _EXTRA.get(aggregation, ())]
-    result = {}
-    for row in rows:
-        n, size, value, flagged, *extra = row[2:]
-        result[(row[0], row[1])] = Stats(
-            n=int(n),
-            size=int(size),
-            value=None if value is None else float(value),
-            flagged=int(flagged),
-            extra={
-                name: None if figure is None else float(figure)
-                for name, figure in zip(names, extra, strict=True)
-            },
-        )
-    return result
+    columns = stats_columns(aggregation, people)
+    query = windows_query(
+        records_sql,
+        columns,
+        windows,
+        snapshot=aggregation == "snapshot",
+        by=by,
+        keep="(rec.x IS NOT NULL OR rec.done_at IS NOT NULL)",
+    )
+    rows = as_session(cursor).fetch(query).rows
+    return {(row[0], row[1]): read_stats(aggregation, row[2:]) for row in rows}
 
 
-def _query(
-    records_sql: str, aggregation: Aggregation, windows: list[Window], people: bool, by: str | None
+def windows_query(
+    records_sql: str, columns: list[str], windows: list[Window], *, snapshot: bool, by: str | None, keep: str
 ) -> str:
     """One query for every window: calendar months by grouping on the month, other windows by a range join.
 
     Grouping each record under its month (in the session's time zone) is one pass; a range join against
     dozens of month windows would compare every record with each of them. A snapshot counts everything that
-    exists by each window's end, so it always joins.
+    exists by each window's end, so it always joins. Rows are `(window name, group, *columns)` for the
+    records `keep` keeps.
     """
-    columns = _stats_columns(aggregation, people)
     stats = ", ".join(columns)
     named_stats = ", ".join(f"{sql} AS s{index}" for index, sql in enumerate(columns))
     outer_stats = ", ".join(f"s{index}" for index in range(len(columns)))
     group = f'rec."{by}"' if by else "NULL::VARCHAR"
-    keep = "(rec.x IS NOT NULL OR rec.done_at IS NOT NULL)"
-    months = [] if aggregation == "snapshot" else [w for w in windows if w.name.startswith(MONTH_PREFIX)]
+    months = [] if snapshot else [w for w in windows if w.name.startswith(MONTH_PREFIX)]
     named = [window for window in windows if window not in months]
     parts = []
     if named:
@@ -157,10 +209,7 @@ def _query(
             f"('{window.name}', {timestamp_literal(window.lo)}, {timestamp_literal(window.hi)})"
             for window in named
         )
-        if aggregation == "snapshot":
-            condition = 'rec."at" < win.hi'
-        else:
-            condition = 'rec."at" >= win.lo AND rec."at" < win.hi'
+        condition = 'rec."at" < win.hi' if snapshot else 'rec."at" >= win.lo AND rec."at" < win.hi'
         parts.append(
             f"SELECT win.name AS name, {group} AS grp, {stats} FROM rec "
             f"JOIN (VALUES {values}) win(name, lo, hi) ON {condition} WHERE {keep} GROUP BY 1, 2"

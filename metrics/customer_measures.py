@@ -4,7 +4,7 @@ hand-offs and customer outcome signals; each definition beside the SQL of its re
 from __future__ import annotations
 
 from metrics.definition_types import Figure, MetricDefinition, Target
-from metrics.records import columns, survey_source, ticket_dimensions
+from metrics.records import RESOLVED_TICKETS, SharedRecords, columns, survey_source, ticket_dimensions
 
 KCS_85_85 = (
     "KCS v6 Phase 4 (Maximizing): the 85/85 goal, customers use self-service first at least 85% of the time "
@@ -36,10 +36,7 @@ def _ticket_records(tables: frozenset[str], x: str) -> str | None:
     """One record per resolved ticket (placed at its resolution), with `x` from `ticket_facts`."""
     if not {"tickets", "ticket_events"} <= tables:
         return None
-    return (
-        f"SELECT {columns(at='t.resolved_at', x=x, **ticket_dimensions('t'))} "
-        "FROM ticket_facts t WHERE t.resolved_at IS NOT NULL"
-    )
+    return SharedRecords(RESOLVED_TICKETS, at="t.resolved_at", x=x, **ticket_dimensions("t"))
 
 
 def reopen_records(tables: frozenset[str]) -> str | None:
@@ -56,9 +53,8 @@ def ces_records(tables: frozenset[str]) -> str | None:
     if "surveys" not in tables:
         return None
     source, dims = survey_source(tables, "ces")
-    return (
-        f"SELECT {columns(at='s.at', x=_ces_mapped(), person='s.respondent_id', **dims)} "
-        f"FROM {source} AND s.scale_max > 1"
+    return SharedRecords(
+        f"{source} AND s.scale_max > 1", at="s.at", x=_ces_mapped(), person="s.respondent_id", **dims
     )
 
 
@@ -68,7 +64,7 @@ def ces_agree_records(tables: frozenset[str]) -> str | None:
         return None
     source, dims = survey_source(tables, "ces")
     x = f"CASE WHEN {_ces_mapped()} >= 5 - 1e-9 THEN 1.0 ELSE 0.0 END"
-    return f"SELECT {columns(at='s.at', x=x, person='s.respondent_id', **dims)} FROM {source} AND s.scale_max > 1"
+    return SharedRecords(f"{source} AND s.scale_max > 1", at="s.at", x=x, person="s.respondent_id", **dims)
 
 
 def find_rate_records(tables: frozenset[str]) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from metrics import scoring
-from metrics.aggregation import Stats, aggregate, headline, noise_band
+from metrics.aggregation import Stats, headline, noise_band
 from metrics.definition_types import MetricDefinition
 from metrics.models import GroupValue, MetricValue, Scorecard
 
@@ -27,7 +27,7 @@ def attach_groups(context: Context, metric: MetricDefinition, records_sql: str, 
     by = context.by
     assert by is not None
     windows = [window for window in context.windows if window.name in GROUP_WINDOWS]
-    stats = aggregate(context.session, records_sql, metric.aggregation, windows, people=metric.people, by=by)
+    stats = context.aggregate(records_sql, metric.aggregation, windows, people=metric.people, by=by)
     period = {group: value for (name, group), value in stats.items() if name == "period"}
     baseline = {group: value for (name, group), value in stats.items() if name == "baseline"}
     if not period:

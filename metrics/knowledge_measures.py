@@ -7,6 +7,8 @@ from metrics.definition_types import Figure, MetricDefinition, Target
 from metrics.records import (
     ARTICLE_KINDS,
     EPOCH,
+    RESOLVED_TICKETS,
+    SharedRecords,
     columns,
     local_day,
     seconds_between,
@@ -50,12 +52,11 @@ def _publish_minutes() -> str:
 
 def _customer_articles(x: str) -> str:
     waiting = "ar.published_external_at IS NULL OR ar.published_external_at >= c.as_of"
-    return f"""
-        SELECT {columns(at="ar.first_known_at", x=x, product="ar.product", flag=waiting)}
-        FROM articles ar CROSS JOIN scorecard_context c
-        WHERE {CUSTOMER_FACING} AND ar.first_known_at IS NOT NULL
-          AND coalesce(lower(ar.state), '') NOT IN {INACTIVE_STATES}
-    """
+    rows = (
+        f"articles ar CROSS JOIN scorecard_context c WHERE {CUSTOMER_FACING} AND ar.first_known_at IS NOT NULL "
+        f"AND coalesce(lower(ar.state), '') NOT IN {INACTIVE_STATES}"
+    )
+    return SharedRecords(rows, at="ar.first_known_at", x=x, product="ar.product", flag=waiting)
 
 
 def publish_at_once_records(tables: frozenset[str]) -> str | None:
@@ -76,9 +77,8 @@ def reuse_records(tables: frozenset[str]) -> str | None:
     """K3: one record per resolved ticket, x = its `article_linked` events, y = its `article_created` events."""
     if not {"tickets", "ticket_events"} <= tables:
         return None
-    return (
-        f"SELECT {columns(at='t.resolved_at', x='t.linked', y='t.created', **ticket_dimensions('t'))} "
-        "FROM ticket_facts t WHERE t.resolved_at IS NOT NULL"
+    return SharedRecords(
+        RESOLVED_TICKETS, at="t.resolved_at", x="t.linked", y="t.created", **ticket_dimensions("t")
     )
 
 
@@ -87,10 +87,7 @@ def link_records(tables: frozenset[str]) -> str | None:
     if not {"tickets", "ticket_events"} <= tables:
         return None
     x = "CASE WHEN t.linked + t.created > 0 THEN 1.0 ELSE 0.0 END"
-    return (
-        f"SELECT {columns(at='t.resolved_at', x=x, **ticket_dimensions('t'))} "
-        "FROM ticket_facts t WHERE t.resolved_at IS NOT NULL"
-    )
+    return SharedRecords(RESOLVED_TICKETS, at="t.resolved_at", x=x, **ticket_dimensions("t"))
 
 
 def accept_records(tables: frozenset[str]) -> str | None:

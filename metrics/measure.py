@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from metrics import drilldown, scoring
 from metrics.aggregation import Stats, Window, aggregate, headline, noise_band
-from metrics.definition_types import MetricDefinition
+from metrics.definition_types import Aggregation, MetricDefinition
 from metrics.engines import MetricsSession, Rows
 from metrics.models import Dimension, MetricValue, TrendPoint
 
 Details = dict[str, float | int | None]
+#: An aggregate the scorecard asks for: (records SQL, aggregation, people-based, drill-down dimension).
+AggregateKey = tuple[str, Aggregation, bool, str | None]
+WindowStats = dict[tuple[str, str | None], Stats]
+
+
+@dataclass(frozen=True)
+class Known:
+    """Stats computed ahead (`metrics.batch`), for every window named in `windows`."""
+
+    windows: frozenset[str]
+    stats: WindowStats
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,8 @@ class Context:
     by: Dimension | None = None
     #: The event kinds `ticket_events` holds at all (lower case).
     event_kinds: frozenset[str] = frozenset()
+    #: Aggregates computed ahead, several metrics in one query (`metrics.batch`).
+    known: dict[AggregateKey, Known] = field(default_factory=dict)
 
     def window(self, name: str) -> Window:
         return next(window for window in self.windows if window.name == name)
@@ -35,6 +48,22 @@ class Context:
 
     def has_window(self, name: str) -> bool:
         return any(window.name == name for window in self.windows)
+
+    def aggregate(
+        self,
+        records_sql: str,
+        aggregation: Aggregation,
+        windows: list[Window],
+        *,
+        people: bool = False,
+        by: str | None = None,
+    ) -> WindowStats:
+        """`metrics.aggregation.aggregate` in this session, answered from what was computed ahead if it was."""
+        names = {window.name for window in windows}
+        known = self.known.get((records_sql, aggregation, people, by))
+        if known is not None and names <= known.windows:
+            return {key: stats for key, stats in known.stats.items() if key[0] in names}
+        return aggregate(self.session, records_sql, aggregation, windows, people=people, by=by)
 
 
 def empty_value(metric: MetricDefinition) -> MetricValue:
@@ -67,8 +96,8 @@ def measure(context: Context, metric: MetricDefinition) -> MetricValue:
         return result
     per_window = {
         name: stats
-        for (name, _), stats in aggregate(
-            context.session, records_sql, metric.aggregation, context.windows, people=metric.people
+        for (name, _), stats in context.aggregate(
+            records_sql, metric.aggregation, context.windows, people=metric.people
         ).items()
     }
     size = context.min_group_size
@@ -217,9 +246,7 @@ def details(context: Context, metric: MetricDefinition, current: Stats) -> Detai
     for figure in metric.figures:
         sql = None if context.lacks_events(figure.needs_events) else figure.records_sql(context.tables)
         stats = (
-            aggregate(context.session, sql, figure.aggregation, period, people=figure.people).get(
-                ("period", None)
-            )
+            context.aggregate(sql, figure.aggregation, period, people=figure.people).get(("period", None))
             if sql is not None
             else None
         )

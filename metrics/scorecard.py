@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from metrics import derived, periods, records, scoring
+from metrics import batch, derived, periods, records, scoring
 from metrics.aggregation import Window
 from metrics.definitions import CATEGORIES, METRICS
 from metrics.engines import MetricsSession, MetricsStore
@@ -139,7 +140,10 @@ def compute_scorecard(
         for name, sql in records.shared_tables(store.tables, as_of=midnight(period.end, zone)):
             session.create_table(name, sql)
         kinds = _event_kinds(session, store.tables)
-        values = _measure_all(Context(session, store.tables, windows, min_group_size, by, kinds))
+        context = Context(session, store.tables, windows, min_group_size, by, kinds)
+        # Metrics over the same rows (the ticket metrics above all) are computed in one scan of them.
+        context = replace(context, known=batch.compute_ahead(context, METRICS))
+        values = _measure_all(context)
     values = {metric.id: values[metric.id] for metric in METRICS if metric.id in values}  # scorecard order
     if chosen_baseline.kind == "fallback":
         for value in values.values():

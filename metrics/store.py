@@ -102,15 +102,30 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
 
 
 def open_store(
-    data_dir: Path, *, time_zone: str = "UTC", window: DateWindow | None = None
+    data_dir: Path,
+    *,
+    time_zone: str = "UTC",
+    window: DateWindow | None = None,
+    memory_bytes: int | None = None,
+    spill_dir: Path | None = None,
 ) -> OrganisationStore:
     """Load every canonical table found in `data_dir`; a missing table simply means 'no data'. Times outside
-    `window` (default: 1990-01-01 to a year after today) are hidden."""
+    `window` (default: 1990-01-01 to a year after today) are hidden.
+
+    `memory_bytes` caps what the engine holds in memory (default: DuckDB's, 80% of the machine's); beyond
+    it, large aggregations and sorts spill to `spill_dir` (default: DuckDB's temporary folder).
+    """
     if not wait_for_folder(data_dir.absolute()):  # a write killed mid-swap is repaired first
         raise InvalidInputData(f"data folder {data_dir} does not exist")
     connection = duckdb.connect(":memory:")
     # GLOBAL: every cursor of this database (one per thread) must read times in the same zone.
     connection.execute("SET GLOBAL TimeZone = ?", [time_zone])
+    if memory_bytes is not None:
+        connection.execute(f"SET GLOBAL memory_limit = '{max(memory_bytes // 2**20, 1)}MiB'")
+    if spill_dir is not None:
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        literal = str(spill_dir).replace("'", "''")
+        connection.execute(f"SET GLOBAL temp_directory = '{literal}'")
     store = OrganisationStore(
         data_dir=data_dir, connection=connection, sources={}, window=window or DateWindow.default()
     )

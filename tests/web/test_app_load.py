@@ -99,12 +99,14 @@ def test_concurrent_askers_compute_a_result_once() -> None:
 
 
 def test_the_worker_thread_limit_comes_from_the_settings(settings: Settings, advisor: Advisor) -> None:
+    import os
+
     from anyio import to_thread
     from fastapi.testclient import TestClient
 
     from web.app import create_app
 
-    assert settings.worker_threads == 10
+    assert settings.worker_threads == 2 * (os.cpu_count() or 1)  # the default: two per core
     narrow = settings.model_copy(update={"worker_threads": 3})
     with TestClient(create_app(narrow, advisor=advisor)) as client:
         limit = client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens)  # type: ignore[union-attr]

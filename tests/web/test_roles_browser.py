@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -58,6 +59,8 @@ def _sign_in_with_the_keyboard(driver: webdriver.Chrome, url: str, username: str
     assert password.get_attribute("id") == "password", "Tab should move to the password"
     password.send_keys(PASSWORD + Keys.ENTER)
     WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/account"))
+    # the address changes before the account page has replaced the login page's document
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_the_login_page_is_accessible_and_refuses_a_wrong_password(
@@ -85,7 +88,10 @@ def test_each_role_sees_its_pages_and_is_refused_the_rest(
 ) -> None:
     browser.delete_all_cookies()
     _sign_in_with_the_keyboard(browser, url, USERNAMES[role])
-    assert f"{role} ({role})" in browser.find_element(By.CSS_SELECTOR, "nav").text
+    signed_in = f"{role} ({role})"
+    WebDriverWait(browser, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: signed_in in d.find_element(By.CSS_SELECTOR, "nav").text
+    )
     links = browser.find_elements(By.CSS_SELECTOR, "nav[aria-label=Main] a")
     shown = {str(link.get_attribute("href")).removeprefix(url) for link in links}
     assert shown == NAV[role]
